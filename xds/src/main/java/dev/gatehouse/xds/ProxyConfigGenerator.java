@@ -1,0 +1,11 @@
+package dev.gatehouse.xds;
+
+import dev.gatehouse.model.MeshSnapshot;
+
+/**
+ * Pure function from a mesh snapshot and a proxy's identity to the resources that proxy must receive. No I/O, no
+ * clock. Implementations must be thread-safe and should share work between proxies with the same inputs.
+ */
+public interface ProxyConfigGenerator {
+  ProxyResources generate(MeshSnapshot snapshot, ProxyIdentity proxy);
+}
