@@ -1,0 +1,125 @@
+package dev.gatehouse.model.parse;
+
+import dev.gatehouse.model.MeshConfig;
+import dev.gatehouse.model.MeshSnapshot;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+
+/**
+ * Reads Kubernetes-style YAML (one or more documents, {@code ---} separated, {@code List} kinds expanded) into
+ * parse results or a whole {@link MeshSnapshot}. The file config source and the golden translation tests both read
+ * YAML through here, so a fixture means exactly what the same file means to a running Gatehouse.
+ *
+ * <p>Rules: a stream that is not valid YAML yields a single {@link ParseResult.Failed} and no objects at all, since
+ * a half-read file could be missing the DENY policy that followed the error. Duplicate keys in a mapping are a YAML
+ * error (a second {@code action:} must not silently win). Empty documents are skipped. Only plain data is built
+ * (SnakeYAML's safe constructor: no arbitrary types). Thread-safe: each call uses its own YAML reader.
+ */
+public final class MeshSnapshotLoader {
+
+  /**
+   * A snapshot read from YAML.
+   *
+   * @param snapshot every object that parsed, including {@code InvalidPolicy} entries
+   * @param problems objects (or whole streams) that could not be used at all, with their source and reason
+   */
+  public record Loaded(MeshSnapshot snapshot, List<ParseResult.Failed> problems) {
+    public Loaded {
+      Objects.requireNonNull(snapshot, "snapshot");
+      problems = List.copyOf(problems);
+    }
+  }
+
+  private final MeshConfig mesh;
+  private final KubernetesObjectParser parser;
+
+  public MeshSnapshotLoader(MeshConfig mesh) {
+    this.mesh = Objects.requireNonNull(mesh, "mesh");
+    this.parser = new KubernetesObjectParser(mesh);
+  }
+
+  /** Loads a multi-document YAML string as snapshot version 1. */
+  public static Loaded load(String yaml, MeshConfig mesh) {
+    return new MeshSnapshotLoader(mesh).load(new StringReader(yaml), "yaml", 1);
+  }
+
+  /** Loads multi-document YAML as snapshot version 1. The reader is not closed. */
+  public static Loaded load(Reader yaml, MeshConfig mesh) {
+    return new MeshSnapshotLoader(mesh).load(yaml, "yaml", 1);
+  }
+
+  /** Loads UTF-8 multi-document YAML as snapshot version 1. The stream is not closed. */
+  public static Loaded load(InputStream yaml, MeshConfig mesh) {
+    return load(new InputStreamReader(yaml, StandardCharsets.UTF_8), mesh);
+  }
+
+  /** Loads multi-document YAML; {@code source} names it in problems and in each object's metadata. */
+  public Loaded load(Reader yaml, String source, long version) {
+    return assemble(parseYaml(yaml, source), version);
+  }
+
+  /** Builds a snapshot from parse results; {@code Failed} results become problems, {@code Ignored} are dropped. */
+  public Loaded assemble(List<ParseResult> results, long version) {
+    MeshSnapshot.Builder builder = MeshSnapshot.builder(version, mesh);
+    List<ParseResult.Failed> problems = new ArrayList<>();
+    for (ParseResult r : results) {
+      if (r instanceof ParseResult.Parsed p) {
+        builder.add(p.value());
+      } else if (r instanceof ParseResult.Failed f) {
+        problems.add(f);
+      }
+    }
+    return new Loaded(builder.build(), problems);
+  }
+
+  /** Parses every object in a multi-document YAML string. Never throws. */
+  public List<ParseResult> parseYaml(String yaml, String source) {
+    return parseYaml(new StringReader(yaml), source);
+  }
+
+  /** Parses every object in a multi-document YAML stream. Never throws; the reader is not closed. */
+  public List<ParseResult> parseYaml(Reader yaml, String source) {
+    List<Object> documents = new ArrayList<>();
+    try {
+      for (Object document : newYaml().loadAll(yaml)) {
+        if (document != null) {
+          documents.add(document);
+        }
+      }
+    } catch (MarkedYAMLException e) {
+      String where = e.getProblemMark() == null ? "" : " at line " + (e.getProblemMark().getLine() + 1);
+      return List.of(new ParseResult.Failed(source, "not valid YAML" + where + ": " + e.getProblem()));
+    } catch (RuntimeException e) {
+      return List.of(new ParseResult.Failed(source, "not valid YAML: " + firstLine(e.getMessage())));
+    }
+    List<ParseResult> results = new ArrayList<>();
+    for (Object document : documents) {
+      results.addAll(parser.parseAll(document, source));
+    }
+    return results;
+  }
+
+  private static Yaml newYaml() {
+    LoaderOptions options = new LoaderOptions();
+    options.setAllowDuplicateKeys(false);
+    return new Yaml(new SafeConstructor(options));
+  }
+
+  private static String firstLine(String message) {
+    if (message == null || message.isBlank()) {
+      return "no detail";
+    }
+    int nl = message.indexOf('\n');
+    return nl < 0 ? message.strip() : message.substring(0, nl).strip();
+  }
+}
