@@ -1,0 +1,184 @@
+package dev.gatehouse.xds.authz;
+
+import dev.gatehouse.api.istio.security.v1beta1.AuthorizationPolicy;
+import dev.gatehouse.api.istio.security.v1beta1.RequestAuthentication;
+import dev.gatehouse.model.InvalidPolicy;
+import dev.gatehouse.model.MeshSnapshot;
+import dev.gatehouse.model.Policy;
+import dev.gatehouse.model.PolicyKind;
+import dev.gatehouse.model.Workload;
+import dev.gatehouse.xds.ProxyKind;
+import dev.gatehouse.xds.TranslationError;
+import dev.gatehouse.xds.authn.JwtAuthenticationBuilder;
+import dev.gatehouse.xds.authn.RequestAuthenticationTranslation;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The inbound security filters of every workload in one snapshot: AuthorizationPolicy (RBAC, ext_authz) and
+ * RequestAuthentication (jwt_authn), in Istio's order. Each policy is translated once, when this object is built;
+ * workloads with the same namespace and labels share one applicable-policy set, and the filter lists are memoized
+ * per (policy set, chain kind), so 2,000 workloads under the same policies share one list.
+ *
+ * <p>Thread-safe: immutable after {@link #build}, apart from concurrent memo maps.
+ */
+public final class InboundPolicyFilters {
+  private final String rootNamespace;
+  private final AuthzOptions options;
+  private final JwtAuthenticationBuilder.Settings jwtSettings;
+  private final Map<String, List<AuthorizationPolicyTranslation>> authzByNamespace;
+  private final Map<String, List<RequestAuthenticationTranslation>> authnByNamespace;
+  private final List<TranslationError> errors;
+  private final Map<ScopeKey, PolicySet> setsByScope = new ConcurrentHashMap<>();
+  private final Map<PolicySet, PolicySet> interned = new ConcurrentHashMap<>();
+  private final Map<FilterKey, List<HttpFilter>> httpMemo = new ConcurrentHashMap<>();
+  private final Map<FilterKey, List<Filter>> networkMemo = new ConcurrentHashMap<>();
+
+  private record ScopeKey(String namespace, Map<String, String> labels) {}
+
+  /** The policies that apply to one workload, root namespace first, each namespace in snapshot order. */
+  record PolicySet(List<AuthorizationPolicyTranslation> authz, List<RequestAuthenticationTranslation> authn) {}
+
+  private record FilterKey(PolicySet set, ChainTarget target) {}
+
+  private InboundPolicyFilters(
+      String rootNamespace,
+      AuthzOptions options,
+      Map<String, List<AuthorizationPolicyTranslation>> authz,
+      Map<String, List<RequestAuthenticationTranslation>> authn,
+      List<TranslationError> errors) {
+    this.rootNamespace = rootNamespace;
+    this.options = options;
+    this.jwtSettings =
+        new JwtAuthenticationBuilder.Settings(
+            options.remoteJwks(), options.clockSkewSeconds(), options.jwks(), options.remoteJwksCluster());
+    this.authzByNamespace = authz;
+    this.authnByNamespace = authn;
+    this.errors = errors;
+  }
+
+  /** Translates every AuthorizationPolicy and RequestAuthentication of the snapshot, once. */
+  public static InboundPolicyFilters build(MeshSnapshot snapshot, AuthzOptions options) {
+    TrustDomainBundle bundle =
+        TrustDomainBundle.of(snapshot.mesh().trustDomain(), snapshot.mesh().trustDomainAliases());
+    Map<String, List<AuthorizationPolicyTranslation>> authz = new HashMap<>();
+    Map<String, List<RequestAuthenticationTranslation>> authn = new HashMap<>();
+    for (Policy<AuthorizationPolicy> p : snapshot.authorizationPolicies()) {
+      authz.computeIfAbsent(p.namespace(), k -> new ArrayList<>()).add(AuthorizationPolicyTranslation.of(p, bundle));
+    }
+    for (Policy<RequestAuthentication> p : snapshot.requestAuthentications()) {
+      authn.computeIfAbsent(p.namespace(), k -> new ArrayList<>()).add(RequestAuthenticationTranslation.of(p));
+    }
+    for (InvalidPolicy p : snapshot.invalidPolicies()) {
+      if (p.kind() == PolicyKind.AUTHORIZATION_POLICY) {
+        authz.computeIfAbsent(p.meta().namespace(), k -> new ArrayList<>())
+            .add(AuthorizationPolicyTranslation.ofInvalid(p));
+      } else if (p.kind() == PolicyKind.REQUEST_AUTHENTICATION) {
+        authn.computeIfAbsent(p.meta().namespace(), k -> new ArrayList<>())
+            .add(RequestAuthenticationTranslation.ofInvalid(p));
+      }
+    }
+    authz.replaceAll((k, v) -> List.copyOf(v));
+    authn.replaceAll((k, v) -> List.copyOf(v));
+
+    InboundPolicyFilters filters =
+        new InboundPolicyFilters(snapshot.mesh().rootNamespace(), options, Map.copyOf(authz), Map.copyOf(authn), List.of());
+    Set<TranslationError> errs = new LinkedHashSet<>();
+    authz.values().stream().flatMap(List::stream).forEach(t -> {
+      t.failure().ifPresent(errs::add);
+      if (!t.failed() && t.kind() == AuthorizationPolicyTranslation.Kind.CUSTOM
+          && !options.extAuthzProviders().containsKey(t.provider())) {
+        errs.add(new TranslationError("AuthorizationPolicy " + t.key(),
+            "CUSTOM provider \"" + t.provider() + "\" is not a configured ext_authz provider",
+            "requests matching its rules are denied"));
+      }
+    });
+    authn.values().stream().flatMap(List::stream).forEach(t -> {
+      t.failure().ifPresent(errs::add);
+      if (!t.failed()) {
+        JwtAuthenticationBuilder.build(List.of(t), filters.jwtSettings, errs::add);
+      }
+    });
+    List<TranslationError> sorted = new ArrayList<>(errs);
+    sorted.sort(java.util.Comparator.comparing(TranslationError::policy).thenComparing(TranslationError::message));
+    return new InboundPolicyFilters(
+        filters.rootNamespace, options, filters.authzByNamespace, filters.authnByNamespace, List.copyOf(sorted));
+  }
+
+  /**
+   * The HTTP filters that go before the router on an inbound HTTP chain of {@code w}, in Istio's order: CUSTOM
+   * (RBAC shadow + ext_authz), jwt_authn (sidecars only), RBAC LOG, RBAC DENY, RBAC ALLOW. Empty when no policy
+   * applies. The same list for every port: port conditions are inside the RBAC rules.
+   */
+  public List<HttpFilter> httpFilters(Workload w, ProxyKind kind, int port) {
+    ChainTarget target = ChainTarget.of(kind, true);
+    PolicySet set = policySet(w);
+    return httpMemo.computeIfAbsent(new FilterKey(set, target), k -> buildHttp(set, target));
+  }
+
+  /**
+   * The network filters that go before tcp_proxy on an inbound TCP chain of {@code w}: CUSTOM, RBAC LOG, DENY,
+   * ALLOW (network RBAC, stat_prefix "tcp."). Proxyless gRPC has no TCP chains: always empty for it.
+   */
+  public List<Filter> networkFilters(Workload w, ProxyKind kind, int port) {
+    if (kind == ProxyKind.PROXYLESS_GRPC) {
+      return List.of();
+    }
+    ChainTarget target = ChainTarget.of(kind, false);
+    PolicySet set = policySet(w);
+    return networkMemo.computeIfAbsent(new FilterKey(set, target), k -> buildNetwork(set, target));
+  }
+
+  /** Every policy that did not parse or could not be (fully) translated, sorted by policy. */
+  public List<TranslationError> errors() {
+    return errors;
+  }
+
+  PolicySet policySet(Workload w) {
+    return setsByScope.computeIfAbsent(new ScopeKey(w.namespace(), w.labels()), this::resolve);
+  }
+
+  private PolicySet resolve(ScopeKey scope) {
+    List<AuthorizationPolicyTranslation> az = new ArrayList<>();
+    List<RequestAuthenticationTranslation> an = new ArrayList<>();
+    List<String> namespaces =
+        scope.namespace().equals(rootNamespace) ? List.of(rootNamespace) : List.of(rootNamespace, scope.namespace());
+    for (String ns : namespaces) {
+      for (AuthorizationPolicyTranslation t : authzByNamespace.getOrDefault(ns, List.of())) {
+        if (t.attaches(rootNamespace, scope.namespace(), scope.labels())) {
+          az.add(t);
+        }
+      }
+      for (RequestAuthenticationTranslation t : authnByNamespace.getOrDefault(ns, List.of())) {
+        if (t.attaches(rootNamespace, scope.namespace(), scope.labels())) {
+          an.add(t);
+        }
+      }
+    }
+    PolicySet set = new PolicySet(List.copyOf(az), List.copyOf(an));
+    // One instance per distinct set, so filter memo lookups mostly hit on identity.
+    return interned.computeIfAbsent(set, s -> s);
+  }
+
+  private List<HttpFilter> buildHttp(PolicySet set, ChainTarget target) {
+    List<HttpFilter> out = new ArrayList<>(RbacFilterBuilder.customHttp(set.authz(), target, options));
+    if (!target.proxyless()) {
+      JwtAuthenticationBuilder.build(set.authn(), jwtSettings, e -> {}).ifPresent(out::add);
+    }
+    out.addAll(RbacFilterBuilder.rbacHttp(set.authz(), target));
+    return List.copyOf(out);
+  }
+
+  private List<Filter> buildNetwork(PolicySet set, ChainTarget target) {
+    List<Filter> out = new ArrayList<>(RbacFilterBuilder.customTcp(set.authz(), target, options));
+    out.addAll(RbacFilterBuilder.rbacTcp(set.authz(), target));
+    return List.copyOf(out);
+  }
+}
