@@ -1,0 +1,229 @@
+package dev.gatehouse.xds.server;
+
+import dev.gatehouse.model.MeshSnapshot;
+import dev.gatehouse.xds.ProxyConfigGenerator;
+import dev.gatehouse.xds.ProxyIdentity;
+import dev.gatehouse.xds.ProxyResources;
+import io.envoyproxy.controlplane.cache.ConfigWatcher;
+import io.envoyproxy.controlplane.cache.DeltaResponse;
+import io.envoyproxy.controlplane.cache.DeltaWatch;
+import io.envoyproxy.controlplane.cache.DeltaXdsRequest;
+import io.envoyproxy.controlplane.cache.Response;
+import io.envoyproxy.controlplane.cache.Watch;
+import io.envoyproxy.controlplane.cache.XdsRequest;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Gatehouse's {@link ConfigWatcher} for java-control-plane's {@code V3DiscoveryServer}, replacing {@code SimpleCache}:
+ * per-stream state ({@link ProxyStream}), content-hash versions, NACK back-off, and configs computed once per distinct
+ * {@link ProxyIdentity} per snapshot and shared (with their serialized form) by every stream of that identity.
+ *
+ * <p>The server calls {@link #createWatch} / {@link #createDeltaWatch} without saying which stream asks; the stream
+ * callbacks bind the stream to the request on the gRPC thread right before ({@link #bind}), and the watch methods check
+ * that binding by request identity. Thread-safe.
+ */
+public final class ProxyConfigCache implements ConfigWatcher {
+  private static final Logger log = LoggerFactory.getLogger(ProxyConfigCache.class);
+  private static final ThreadLocal<Binding> BOUND = new ThreadLocal<>();
+
+  private record Binding(long streamId, Object request) {}
+
+  /** One snapshot and the configs computed from it, by identity (memoized for the snapshot's lifetime). */
+  record SnapshotConfigs(MeshSnapshot snapshot, long receivedNanos, ConcurrentMap<ProxyIdentity, Optional<ProxyConfig>> memo) {}
+
+  private final ProxyConfigGenerator generator;
+  private final ResourceSerializer serializer = new ResourceSerializer();
+  private final ConcurrentMap<Long, ProxyStream> streams = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService scheduler;
+  private final Duration nackBackoff;
+  private final XdsServerEvents events;
+  private final Clock clock;
+  private volatile SnapshotConfigs current;
+
+  ProxyConfigCache(
+      ProxyConfigGenerator generator,
+      MeshSnapshot initial,
+      Duration nackBackoff,
+      ScheduledExecutorService scheduler,
+      XdsServerEvents events,
+      Clock clock) {
+    this.generator = generator;
+    this.nackBackoff = nackBackoff;
+    this.scheduler = scheduler;
+    this.events = events;
+    this.clock = clock;
+    this.current = new SnapshotConfigs(initial, System.nanoTime(), new ConcurrentHashMap<>());
+  }
+
+  Duration nackBackoff() {
+    return nackBackoff;
+  }
+
+  XdsServerEvents events() {
+    return events;
+  }
+
+  Clock clock() {
+    return clock;
+  }
+
+  MeshSnapshot snapshot() {
+    return current.snapshot();
+  }
+
+  SnapshotConfigs current() {
+    return current;
+  }
+
+  /** Makes {@code snapshot} current; configs for it are computed on demand and memoized. */
+  SnapshotConfigs install(MeshSnapshot snapshot, long receivedNanos) {
+    SnapshotConfigs next = new SnapshotConfigs(snapshot, receivedNanos, new ConcurrentHashMap<>());
+    current = next;
+    return next;
+  }
+
+  /**
+   * The config for {@code proxy} under {@code sc}; empty when translation threw (the proxy then keeps what it has).
+   * Generated at most once per identity per snapshot.
+   */
+  Optional<ProxyConfig> configFor(ProxyIdentity proxy, SnapshotConfigs sc) {
+    Optional<ProxyConfig> c = sc.memo().get(proxy);
+    if (c == null) {
+      c = sc.memo().computeIfAbsent(proxy, p -> compute(sc.snapshot(), p));
+    }
+    return c;
+  }
+
+  private Optional<ProxyConfig> compute(MeshSnapshot snapshot, ProxyIdentity proxy) {
+    if (!workloadKnown(snapshot, proxy)) {
+      return Optional.of(ProxyConfig.unknownWorkload());
+    }
+    try {
+      ProxyResources resources = generator.generate(snapshot, proxy);
+      return Optional.of(serializer.config(resources));
+    } catch (RuntimeException e) {
+      log.error("translation failed for {} at snapshot {}; the proxy keeps its current config", proxy.workload(),
+          snapshot.version(), e);
+      return Optional.empty();
+    }
+  }
+
+  static boolean workloadKnown(MeshSnapshot snapshot, ProxyIdentity proxy) {
+    if (snapshot.workload(proxy.workload()).isPresent()) {
+      return true;
+    }
+    return !proxy.ip().isEmpty()
+        && snapshot.workloadByIp(proxy.ip()).filter(w -> w.namespace().equals(proxy.namespace())).isPresent();
+  }
+
+  /** The config a proxy would get now (for {@code /debug/config_dump}); computed if no stream holds it. */
+  public Optional<ProxyConfig> configNow(ProxyIdentity proxy) {
+    return configFor(proxy, current);
+  }
+
+  void open(long streamId, String typeUrl, StreamCaller caller) {
+    streams.put(streamId, new ProxyStream(streamId, typeUrl, caller, this));
+  }
+
+  ProxyStream stream(long streamId) {
+    return streams.get(streamId);
+  }
+
+  boolean close(long streamId) {
+    return streams.remove(streamId) != null;
+  }
+
+  Collection<ProxyStream> streams() {
+    return streams.values();
+  }
+
+  public int connectedStreams() {
+    return streams.size();
+  }
+
+  List<ProxySyncStatus> status() {
+    List<ProxySyncStatus> out = new ArrayList<>();
+    for (ProxyStream s : streams.values()) {
+      out.add(s.status());
+    }
+    out.sort(java.util.Comparator.comparingLong(ProxySyncStatus::streamId));
+    return out;
+  }
+
+  /** Gives a newly identified stream its config from the current snapshot (a push may race; newest wins). */
+  void assignInitialConfig(ProxyStream stream) {
+    SnapshotConfigs sc = current;
+    ProxyConfig c = configFor(stream.identity(), sc).orElseGet(ProxyConfig::unknownWorkload);
+    stream.update(c, sc.snapshot().version(), sc.receivedNanos());
+  }
+
+  void bind(long streamId, Object request) {
+    BOUND.set(new Binding(streamId, request));
+  }
+
+  private ProxyStream boundStream(Object request) {
+    Binding b = BOUND.get();
+    BOUND.remove();
+    if (b == null || b.request() != request) {
+      throw new IllegalStateException("xDS watch requested without a stream binding; callbacks not installed?");
+    }
+    return streams.get(b.streamId());
+  }
+
+  void scheduleRetry(ProxyStream stream, String type, Duration delay) {
+    scheduler.schedule(() -> {
+      if (streams.get(stream.id) == stream) {
+        stream.retry(type);
+      }
+    }, delay.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  @Override
+  public Watch createWatch(
+      boolean ads,
+      XdsRequest request,
+      Set<String> knownResourceNames,
+      Consumer<Response> responseConsumer,
+      boolean hasClusterChanged,
+      boolean allowDefaultEmptyEdsUpdate) {
+    Watch watch = new Watch(ads, allowDefaultEmptyEdsUpdate, request, responseConsumer);
+    ProxyStream stream = boundStream(request.v3Request());
+    if (stream != null) {
+      stream.sotwWatch(stream.typeOf(request.getTypeUrl()), watch);
+    }
+    return watch;
+  }
+
+  @Override
+  public DeltaWatch createDeltaWatch(
+      DeltaXdsRequest request,
+      String requesterVersion,
+      Map<String, String> resourceVersions,
+      Set<String> pendingResources,
+      boolean isWildcard,
+      Consumer<DeltaResponse> responseConsumer,
+      boolean hasClusterChanged) {
+    DeltaWatch watch = new DeltaWatch(
+        request, Map.copyOf(resourceVersions), Set.copyOf(pendingResources), requesterVersion, isWildcard,
+        responseConsumer);
+    ProxyStream stream = boundStream(request.v3Request());
+    if (stream != null) {
+      stream.deltaWatch(stream.typeOf(request.getTypeUrl()), watch);
+    }
+    return watch;
+  }
+}

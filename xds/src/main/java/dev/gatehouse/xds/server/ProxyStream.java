@@ -1,0 +1,395 @@
+package dev.gatehouse.xds.server;
+
+import com.google.protobuf.Any;
+import dev.gatehouse.xds.ProxyIdentity;
+import io.envoyproxy.controlplane.cache.DeltaResponse;
+import io.envoyproxy.controlplane.cache.DeltaWatch;
+import io.envoyproxy.controlplane.cache.Response;
+import io.envoyproxy.controlplane.cache.VersionedResource;
+import io.envoyproxy.controlplane.cache.Watch;
+import io.envoyproxy.controlplane.cache.WatchCancelledException;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One xDS stream (ADS, or one per-type stream) and what it has been sent, acked and nacked, per type.
+ *
+ * <p>Sending rules: a type is answered when the proxy's content for it differs from what it holds (SotW: the version it
+ * requested with; delta: the per-resource versions it acked), and always on the first request of a stream, so a
+ * reconnecting proxy gets its config at once. A NACKed version is not sent again until the config changes or the
+ * back-off has passed (java-control-plane's SimpleCache re-sends it immediately, a NACK storm).
+ *
+ * <p>Thread-safety: all state is guarded by {@code this}. Watches are answered while holding the lock; the server's
+ * executor is direct and gRPC's {@code onNext} does not block, so a slow proxy only buffers its own (at most one
+ * unacknowledged response per type, because a new watch is only opened after an ACK or NACK).
+ */
+final class ProxyStream {
+  private static final Logger log = LoggerFactory.getLogger(ProxyStream.class);
+
+  final long id;
+  final String defaultTypeUrl;
+  final StreamCaller caller;
+  final Instant openedAt;
+  private final ProxyConfigCache owner;
+
+  private Node node;
+  private ProxyIdentity identity;
+  private ProxyConfig config;
+  private long configSnapshotVersion = -1;
+  private long configReceivedNanos;
+  private final Map<String, TypeState> types = new TreeMap<>();
+
+  private static final class TypeState {
+    Watch watch;
+    DeltaWatch deltaWatch;
+    boolean delta;
+    boolean answered;
+    String sentVersion = "";
+    String sentNonce = "";
+    Instant sentAt;
+    String ackedVersion = "";
+    Instant ackedAt;
+    String nackedVersion = "";
+    String nackError = "";
+    Instant nackedAt;
+    long nackedAtNanos;
+    boolean retryScheduled;
+    final Map<String, String> deltaNonces = new HashMap<>();
+    long changeStartNanos;
+    long inflightChangeStartNanos;
+  }
+
+  ProxyStream(long id, String defaultTypeUrl, StreamCaller caller, ProxyConfigCache owner) {
+    this.id = id;
+    this.defaultTypeUrl = defaultTypeUrl;
+    this.caller = caller;
+    this.owner = owner;
+    this.openedAt = owner.clock().instant();
+  }
+
+  synchronized boolean identified() {
+    return identity != null;
+  }
+
+  synchronized ProxyIdentity identity() {
+    return identity;
+  }
+
+  synchronized Node node() {
+    return node;
+  }
+
+  synchronized ProxyConfig config() {
+    return config;
+  }
+
+  synchronized void identify(Node node, ProxyIdentity identity) {
+    this.node = node;
+    this.identity = identity;
+  }
+
+  String typeOf(String requestTypeUrl) {
+    return requestTypeUrl.isEmpty() ? defaultTypeUrl : requestTypeUrl;
+  }
+
+  /**
+   * Installs the config computed from snapshot {@code snapshotVersion} and answers open watches whose content changed.
+   * Configs from older snapshots than the current one are ignored (a push and a connect may race).
+   */
+  synchronized void update(ProxyConfig next, long snapshotVersion, long receivedNanos) {
+    if (snapshotVersion < configSnapshotVersion || next == config) {
+      return;
+    }
+    ProxyConfig previous = config;
+    config = next;
+    configSnapshotVersion = snapshotVersion;
+    configReceivedNanos = receivedNanos;
+    for (Map.Entry<String, TypeState> e : types.entrySet()) {
+      String type = e.getKey();
+      TypeState ts = e.getValue();
+      if (previous != null && !previous.type(type).version().equals(next.type(type).version())
+          && ts.changeStartNanos == 0) {
+        ts.changeStartNanos = receivedNanos;
+      }
+      respond(type, ts);
+    }
+  }
+
+  synchronized void sotwWatch(String type, Watch watch) {
+    TypeState ts = state(type);
+    ts.watch = watch;
+    ts.delta = false;
+    watch.setStop(() -> clearWatch(type, watch));
+    respond(type, ts);
+  }
+
+  synchronized void deltaWatch(String type, DeltaWatch watch) {
+    TypeState ts = state(type);
+    ts.deltaWatch = watch;
+    ts.delta = true;
+    watch.setStop(() -> clearWatch(type, watch));
+    respond(type, ts);
+  }
+
+  private synchronized void clearWatch(String type, Object watch) {
+    TypeState ts = types.get(type);
+    if (ts != null) {
+      if (ts.watch == watch) {
+        ts.watch = null;
+      }
+      if (ts.deltaWatch == watch) {
+        ts.deltaWatch = null;
+      }
+    }
+  }
+
+  /** A state-of-the-world request: an ACK or NACK when its nonce is the last one sent for the type. */
+  synchronized void onRequest(String type, String nonce, String versionInfo, String errorDetail) {
+    TypeState ts = state(type);
+    if (nonce.isEmpty() || !nonce.equals(ts.sentNonce)) {
+      return;
+    }
+    if (errorDetail != null) {
+      nack(type, ts, ts.sentVersion, errorDetail);
+    } else {
+      ack(ts, versionInfo);
+    }
+  }
+
+  /** A delta request: an ACK or NACK of the response with that nonce. */
+  synchronized void onDeltaRequest(String type, String nonce, String errorDetail) {
+    TypeState ts = state(type);
+    if (nonce.isEmpty()) {
+      return;
+    }
+    String version = ts.deltaNonces.remove(nonce);
+    if (version == null) {
+      return;
+    }
+    if (errorDetail != null) {
+      nack(type, ts, version, errorDetail);
+    } else {
+      ack(ts, version);
+    }
+  }
+
+  /** Called (on the sending thread) just before a response goes out, with the nonce the server chose. */
+  synchronized void onResponse(String type, String nonce, String version, boolean delta, int resources, long bytes) {
+    TypeState ts = state(type);
+    ts.sentNonce = nonce;
+    ts.sentVersion = version;
+    ts.sentAt = owner.clock().instant();
+    if (delta) {
+      ts.deltaNonces.put(nonce, version);
+    }
+    owner.events().pushed(type, resources, bytes);
+  }
+
+  private void ack(TypeState ts, String version) {
+    ts.ackedVersion = version;
+    ts.ackedAt = owner.clock().instant();
+    if (ts.inflightChangeStartNanos != 0 && version.equals(ts.sentVersion)) {
+      owner.events().converged(Duration.ofNanos(System.nanoTime() - ts.inflightChangeStartNanos));
+      ts.inflightChangeStartNanos = 0;
+    }
+  }
+
+  private void nack(String type, TypeState ts, String version, String error) {
+    ts.nackedVersion = version;
+    ts.nackError = error;
+    ts.nackedAt = owner.clock().instant();
+    ts.nackedAtNanos = System.nanoTime();
+    ts.inflightChangeStartNanos = 0;
+    owner.events().rejected(type);
+    log.warn("xDS NACK from {} (stream {}) for {} version {}: {}; not re-sending it for {} unless the config changes",
+        node == null ? "?" : node.getId(), id, shortType(type), version, error, owner.nackBackoff());
+  }
+
+  /** Back-off timer fired: the NACKed version may be sent once more. */
+  synchronized void retry(String type) {
+    TypeState ts = types.get(type);
+    if (ts != null) {
+      ts.retryScheduled = false;
+      respond(type, ts);
+    }
+  }
+
+  private void respond(String type, TypeState ts) {
+    if (config == null) {
+      return;
+    }
+    if (ts.delta) {
+      respondDelta(type, ts);
+    } else {
+      respondSotw(type, ts);
+    }
+  }
+
+  private void respondSotw(String type, TypeState ts) {
+    Watch w = ts.watch;
+    if (w == null || w.isCancelled()) {
+      return;
+    }
+    TypeResources tr = config.type(type);
+    List<String> names = w.request().getResourceNamesList();
+    List<Any> resources = new ArrayList<>();
+    String version;
+    if (names.isEmpty() || names.contains("*")) {
+      for (SerializedResource r : tr.resources().values()) {
+        resources.add(r.any());
+      }
+      version = tr.version();
+    } else {
+      // The version covers exactly what this response carries, so a changed subscription is answered even when
+      // the proxy's resources did not change, and a change to an unrequested resource is not.
+      ContentHash h = new ContentHash().add("named");
+      for (String name : new TreeSet<>(names)) {
+        SerializedResource r = tr.resources().get(name);
+        h.add(name).add(r == null ? "-" : r.version());
+        if (r != null) {
+          resources.add(r.any());
+        }
+      }
+      version = h.finish();
+    }
+    if (ts.answered && version.equals(w.request().getVersionInfo())) {
+      ts.changeStartNanos = 0;
+      return;
+    }
+    if (heldByBackoff(type, ts, version)) {
+      return;
+    }
+    ts.watch = null;
+    try {
+      markInflight(ts);
+      w.respond(Response.create(w.request(), resources, version));
+      ts.answered = true;
+    } catch (WatchCancelledException e) {
+      ts.inflightChangeStartNanos = 0;
+    }
+  }
+
+  private void respondDelta(String type, TypeState ts) {
+    DeltaWatch w = ts.deltaWatch;
+    if (w == null || w.isCancelled()) {
+      return;
+    }
+    TypeResources tr = config.type(type);
+    Map<String, String> acked = w.trackedResources();
+    Map<String, VersionedResource<?>> send = new TreeMap<>();
+    List<String> removed = new ArrayList<>();
+    if (w.isWildcard()) {
+      for (SerializedResource r : tr.resources().values()) {
+        if (!r.version().equals(acked.get(r.name()))) {
+          send.put(r.name(), VersionedResource.create(r.any(), r.version()));
+        }
+      }
+      for (String name : acked.keySet()) {
+        if (!tr.resources().containsKey(name)) {
+          removed.add(name);
+        }
+      }
+    } else {
+      Set<String> subscribed = new TreeSet<>(acked.keySet());
+      subscribed.addAll(w.pendingResources());
+      for (String name : subscribed) {
+        SerializedResource r = tr.resources().get(name);
+        if (r != null && !r.version().equals(acked.get(name))) {
+          send.put(name, VersionedResource.create(r.any(), r.version()));
+        } else if (r == null && acked.containsKey(name)) {
+          removed.add(name);
+        }
+      }
+    }
+    // Always answer a stream's first request, even with nothing: Envoy's initialisation waits for it.
+    if (send.isEmpty() && removed.isEmpty() && ts.answered) {
+      ts.changeStartNanos = 0;
+      return;
+    }
+    String version = tr.version();
+    if (heldByBackoff(type, ts, version)) {
+      return;
+    }
+    ts.deltaWatch = null;
+    try {
+      markInflight(ts);
+      w.respond(DeltaResponse.create(w.request(), send, removed, version));
+      ts.answered = true;
+    } catch (WatchCancelledException e) {
+      ts.inflightChangeStartNanos = 0;
+    }
+  }
+
+  private void markInflight(TypeState ts) {
+    ts.inflightChangeStartNanos = ts.changeStartNanos;
+    ts.changeStartNanos = 0;
+  }
+
+  private boolean heldByBackoff(String type, TypeState ts, String version) {
+    if (!version.equals(ts.nackedVersion)) {
+      return false;
+    }
+    long due = ts.nackedAtNanos + owner.nackBackoff().toNanos();
+    long now = System.nanoTime();
+    if (now - due >= 0) {
+      return false;
+    }
+    if (!ts.retryScheduled) {
+      ts.retryScheduled = true;
+      owner.scheduleRetry(this, type, Duration.ofNanos(due - now));
+    }
+    return true;
+  }
+
+  private TypeState state(String type) {
+    return types.computeIfAbsent(type, t -> new TypeState());
+  }
+
+  synchronized ProxySyncStatus status() {
+    List<TypeSyncStatus> out = new ArrayList<>();
+    for (Map.Entry<String, TypeState> e : types.entrySet()) {
+      TypeState ts = e.getValue();
+      TypeResources tr = config == null ? null : config.type(e.getKey());
+      out.add(new TypeSyncStatus(
+          e.getKey(),
+          tr == null ? 0 : tr.resources().size(),
+          tr == null ? "" : tr.version(),
+          ts.sentVersion,
+          ts.sentNonce,
+          ts.sentAt,
+          ts.ackedVersion,
+          ts.ackedAt,
+          ts.nackedVersion,
+          ts.nackError,
+          ts.nackedAt,
+          ts.delta));
+    }
+    return new ProxySyncStatus(
+        id,
+        node == null ? "" : node.getId(),
+        identity == null ? "" : identity.kind().name(),
+        identity == null ? "" : identity.workload().toString(),
+        identity == null ? "" : identity.ip(),
+        caller.toString(),
+        openedAt,
+        config != null && config.workloadKnown(),
+        configSnapshotVersion,
+        config == null ? 0 : config.errors().size(),
+        List.copyOf(out));
+  }
+
+  static String shortType(String typeUrl) {
+    int dot = typeUrl.lastIndexOf('.');
+    return dot >= 0 ? typeUrl.substring(dot + 1) : typeUrl;
+  }
+}

@@ -1,0 +1,25 @@
+package dev.gatehouse.xds.server;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One connected xDS stream, as {@code /debug/syncz} and {@code /debug/connections} show it.
+ *
+ * @param nodeId the node id the proxy sent ("" before its first request)
+ * @param workload the pod it claims ({@code namespace/name}); "" before its first request
+ * @param workloadKnown false while the pod is not in the snapshot (it then gets an empty config)
+ * @param snapshotVersion the mesh snapshot its current config was computed from
+ */
+public record ProxySyncStatus(
+    long streamId,
+    String nodeId,
+    String proxyKind,
+    String workload,
+    String ip,
+    String caller,
+    Instant connectedAt,
+    boolean workloadKnown,
+    long snapshotVersion,
+    int translationErrors,
+    List<TypeSyncStatus> types) {}

@@ -1,0 +1,98 @@
+package dev.gatehouse.xds.server;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+
+/**
+ * Puts the {@link StreamCaller} of each xDS call into the gRPC {@link Context}, where the stream callbacks read it when
+ * the stream opens. A call without a TLS session is plaintext; on TLS the client certificate's SPIFFE URI SAN wins, and
+ * a bearer service-account token is the fallback (istiod accepts both on 15012). A caller already put into the Context
+ * by an outer interceptor of the same server (server-side code only; never from the wire) is kept. Thread-safe.
+ */
+public final class XdsCallerInterceptor implements ServerInterceptor {
+  static final Context.Key<StreamCaller> CALLER = Context.key("gatehouse-xds-caller");
+  private static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
+  private final BearerTokenAuthenticator tokens;
+
+  public XdsCallerInterceptor(BearerTokenAuthenticator tokens) {
+    this.tokens = tokens;
+  }
+
+  /** The caller of the current call, or plaintext when no interceptor ran (in-process tests). */
+  static StreamCaller current() {
+    StreamCaller c = CALLER.get();
+    return c == null ? StreamCaller.plaintext() : c;
+  }
+
+  @Override
+  public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
+      ServerCall<ReqT, RespT> call, Metadata headers, ServerCallHandler<ReqT, RespT> next) {
+    StreamCaller caller = CALLER.get();
+    if (caller == null) {
+      SSLSession tls = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
+      caller = tls == null ? StreamCaller.plaintext() : authenticate(tls, headers);
+    }
+    return Contexts.interceptCall(Context.current().withValue(CALLER, caller), call, headers, next);
+  }
+
+  private StreamCaller authenticate(SSLSession tls, Metadata headers) {
+    String certProblem;
+    try {
+      Certificate[] chain = tls.getPeerCertificates();
+      if (chain.length > 0 && chain[0] instanceof X509Certificate leaf) {
+        Optional<CallerIdentity> id = spiffeId(leaf);
+        if (id.isPresent()) {
+          return StreamCaller.authenticated(id.get());
+        }
+        certProblem = "client certificate has no SPIFFE URI SAN";
+      } else {
+        certProblem = "no client certificate";
+      }
+    } catch (SSLPeerUnverifiedException e) {
+      certProblem = "no client certificate";
+    }
+    String auth = headers.get(AUTHORIZATION);
+    if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      Optional<CallerIdentity> id = tokens.authenticate(auth.substring(7).trim());
+      return id.map(StreamCaller::authenticated)
+          .orElseGet(() -> StreamCaller.unauthenticated("bearer token rejected"));
+    }
+    return StreamCaller.unauthenticated(certProblem + " and no bearer token");
+  }
+
+  static Optional<CallerIdentity> spiffeId(X509Certificate cert) {
+    try {
+      Collection<List<?>> sans = cert.getSubjectAlternativeNames();
+      if (sans == null) {
+        return Optional.empty();
+      }
+      for (List<?> san : sans) {
+        // GeneralName type 6 = uniformResourceIdentifier (RFC 5280)
+        if (san.size() >= 2 && Integer.valueOf(6).equals(san.get(0))) {
+          Optional<CallerIdentity> id = CallerIdentity.fromSpiffeId(String.valueOf(san.get(1)));
+          if (id.isPresent()) {
+            return id;
+          }
+        }
+      }
+      return Optional.empty();
+    } catch (CertificateParsingException e) {
+      return Optional.empty();
+    }
+  }
+}

@@ -1,0 +1,171 @@
+package dev.gatehouse.xds.server;
+
+import dev.gatehouse.model.MeshConfig;
+import dev.gatehouse.model.MeshSnapshot;
+import dev.gatehouse.model.ObjectKey;
+import dev.gatehouse.model.Workload;
+import dev.gatehouse.xds.ProxyConfigGenerator;
+import dev.gatehouse.xds.ProxyIdentity;
+import dev.gatehouse.xds.ProxyKind;
+import io.envoyproxy.controlplane.server.DefaultExecutorGroup;
+import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * Gatehouse's ADS server: java-control-plane's {@link V3DiscoveryServer} (ADS state-of-the-world and delta, plus the
+ * per-type CDS/EDS/LDS/RDS services) on Gatehouse's own {@link ProxyConfigCache}, fed by {@link #onSnapshot}.
+ * Serve {@link #services()} on a gRPC server; on a TLS server, callers must present a SPIFFE client certificate or a
+ * service-account token. Thread-safe.
+ */
+public final class XdsServer implements AutoCloseable {
+  private final ProxyConfigCache cache;
+  private final XdsPushCoordinator coordinator;
+  private final ScheduledExecutorService scheduler;
+  private final List<ServerServiceDefinition> services;
+
+  private XdsServer(Builder b) {
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "xds-nack-backoff");
+      t.setDaemon(true);
+      return t;
+    });
+    this.cache = new ProxyConfigCache(b.generator, b.initial, b.nackBackoff, scheduler, b.events, b.clock);
+    this.coordinator = new XdsPushCoordinator(cache, b.pushThrottle);
+    V3DiscoveryServer server = new V3DiscoveryServer(
+        List.of(new XdsStreamCallbacks(cache)), cache, new DefaultExecutorGroup(), new PreSerializedResources());
+    XdsCallerInterceptor callers = new XdsCallerInterceptor(b.tokens);
+    this.services = List.of(
+        ServerInterceptors.intercept(server.getAggregatedDiscoveryServiceImpl(), callers),
+        ServerInterceptors.intercept(server.getClusterDiscoveryServiceImpl(), callers),
+        ServerInterceptors.intercept(server.getEndpointDiscoveryServiceImpl(), callers),
+        ServerInterceptors.intercept(server.getListenerDiscoveryServiceImpl(), callers),
+        ServerInterceptors.intercept(server.getRouteDiscoveryServiceImpl(), callers));
+  }
+
+  public static Builder builder(ProxyConfigGenerator generator) {
+    return new Builder(generator);
+  }
+
+  /** ADS first, then CDS, EDS, LDS, RDS; each reads the caller identity from the transport. */
+  public List<ServerServiceDefinition> services() {
+    return services;
+  }
+
+  /** A new (debounced) mesh snapshot; returns at once, the push runs on the push thread. */
+  public void onSnapshot(MeshSnapshot snapshot) {
+    coordinator.onSnapshot(snapshot);
+  }
+
+  /** The version of the last snapshot pushed to every stream (-1 before the first push). */
+  public long pushedVersion() {
+    return coordinator.pushedVersion();
+  }
+
+  public MeshSnapshot snapshot() {
+    return cache.snapshot();
+  }
+
+  public int connectedStreams() {
+    return cache.connectedStreams();
+  }
+
+  public List<ProxySyncStatus> syncStatus() {
+    return cache.status();
+  }
+
+  /**
+   * The identity for a proxy id as istioctl spells it ({@code <pod>.<namespace>}), or a full node id: a connected
+   * stream's identity when there is one, else one derived from the pod in the snapshot.
+   */
+  public Optional<ProxyIdentity> findProxy(String proxyId) {
+    for (ProxyStream s : cache.streams()) {
+      ProxyIdentity id = s.identity();
+      if (id != null && (proxyId.equals(s.node().getId())
+          || proxyId.equals(id.workload().name() + "." + id.workload().namespace()))) {
+        return Optional.of(id);
+      }
+    }
+    int dot = proxyId.lastIndexOf('.');
+    if (dot <= 0) {
+      return Optional.empty();
+    }
+    MeshSnapshot snapshot = cache.snapshot();
+    Optional<Workload> pod = snapshot.workload(ObjectKey.of(proxyId.substring(dot + 1), proxyId.substring(0, dot)));
+    return pod.map(w -> new ProxyIdentity(
+        w.proxylessGrpc() ? ProxyKind.PROXYLESS_GRPC : ProxyKind.SIDECAR, w.key(), w.ip(), w.namespace(),
+        w.serviceAccount(), w.labels()));
+  }
+
+  /** The config {@code proxy} would get from the current snapshot. */
+  public Optional<ProxyConfig> configFor(ProxyIdentity proxy) {
+    return cache.configNow(proxy);
+  }
+
+  @Override
+  public void close() {
+    coordinator.close();
+    scheduler.shutdownNow();
+  }
+
+  /** Settings; defaults follow istiod where it has one. Not thread-safe. */
+  public static final class Builder {
+    private final ProxyConfigGenerator generator;
+    private MeshSnapshot initial = MeshSnapshot.empty(MeshConfig.defaults());
+    private Duration nackBackoff = Duration.ofSeconds(30);
+    private int pushThrottle = XdsPushCoordinator.defaultPushThrottle();
+    private XdsServerEvents events = XdsServerEvents.NONE;
+    private BearerTokenAuthenticator tokens = BearerTokenAuthenticator.NONE;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder(ProxyConfigGenerator generator) {
+      this.generator = Objects.requireNonNull(generator, "generator");
+    }
+
+    /** The snapshot served until the first {@link #onSnapshot}; by default an empty mesh (every pod unknown). */
+    public Builder initialSnapshot(MeshSnapshot s) {
+      this.initial = Objects.requireNonNull(s);
+      return this;
+    }
+
+    /** How long a NACKed version is held back before it is sent once more (unless the config changes first). */
+    public Builder nackBackoff(Duration d) {
+      this.nackBackoff = Objects.requireNonNull(d);
+      return this;
+    }
+
+    public Builder pushThrottle(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("pushThrottle must be >= 1");
+      }
+      this.pushThrottle = threads;
+      return this;
+    }
+
+    public Builder events(XdsServerEvents e) {
+      this.events = Objects.requireNonNull(e);
+      return this;
+    }
+
+    public Builder bearerTokens(BearerTokenAuthenticator a) {
+      this.tokens = Objects.requireNonNull(a);
+      return this;
+    }
+
+    public Builder clock(Clock c) {
+      this.clock = Objects.requireNonNull(c);
+      return this;
+    }
+
+    public XdsServer build() {
+      return new XdsServer(this);
+    }
+  }
+}
