@@ -1,0 +1,146 @@
+package dev.gatehouse.ca.auth;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.gatehouse.ca.pem.PemCodec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.MessageDigest;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.interfaces.ECPrivateKey;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.ECPublicKeySpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * File mode's stand-in for the Kubernetes service-account token issuer: an ES256 key kept in the state directory
+ * mints tokens shaped like projected service-account tokens ({@code sub = system:serviceaccount:<ns>:<sa>},
+ * {@code kubernetes.io} claim), which {@link JwtAuthenticator} then validates against {@link #keySet()}. Lets the
+ * demo run without a cluster. Immutable and thread-safe.
+ */
+public final class LocalTokenIssuer {
+  public static final String DEFAULT_ISSUER = "https://gatehouse.local/token-issuer";
+  private static final Base64.Encoder B64URL = Base64.getUrlEncoder().withoutPadding();
+
+  private final KeyPair keyPair;
+  private final String issuer;
+  private final String kid;
+
+  public LocalTokenIssuer(KeyPair keyPair, String issuer) {
+    this.keyPair = Objects.requireNonNull(keyPair, "keyPair");
+    this.issuer = Objects.requireNonNull(issuer, "issuer");
+    this.kid = keyId(keyPair.getPublic());
+  }
+
+  /**
+   * Reads the PKCS#8 EC key at {@code keyFile}, creating it (mode 0600, written atomically) when absent, so the
+   * CLI and the server share one key.
+   */
+  public static LocalTokenIssuer loadOrCreate(Path keyFile, String issuer) throws IOException {
+    try {
+      if (!Files.exists(keyFile)) {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        KeyPair pair = generator.generateKeyPair();
+        Files.createDirectories(keyFile.toAbsolutePath().getParent());
+        Path tmp = Files.createTempFile(keyFile.toAbsolutePath().getParent(), ".token-key", ".tmp");
+        try {
+          Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException e) {
+          // Non-POSIX file systems: best effort.
+        }
+        Files.writeString(tmp, PemCodec.encodePrivateKey(pair.getPrivate()), StandardCharsets.US_ASCII);
+        try {
+          // No REPLACE_EXISTING: if another process created the key meanwhile, theirs wins and we read it.
+          Files.move(tmp, keyFile, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+          Files.deleteIfExists(tmp);
+          if (!Files.exists(keyFile)) {
+            throw e;
+          }
+        }
+      }
+      PrivateKey privateKey = PemCodec.decodePrivateKey(Files.readString(keyFile, StandardCharsets.US_ASCII));
+      return new LocalTokenIssuer(new KeyPair(publicKeyOf(privateKey), privateKey), issuer);
+    } catch (GeneralSecurityException | PemCodec.PemException e) {
+      throw new IOException("token signing key " + keyFile + " is unusable: " + e.getMessage(), e);
+    }
+  }
+
+  public String issuer() {
+    return issuer;
+  }
+
+  public JsonWebKeySet keySet() {
+    return JsonWebKeySet.of(List.of(new JsonWebKeySet.Key(kid, "ES256", keyPair.getPublic())));
+  }
+
+  /** A token for {@code namespace/serviceAccount}, valid for {@code audiences} from {@code now} for {@code ttl}. */
+  public String mint(String namespace, String serviceAccount, List<String> audiences, Instant now, Duration ttl) {
+    JsonObject header = new JsonObject();
+    header.addProperty("alg", "ES256");
+    header.addProperty("kid", kid);
+    header.addProperty("typ", "JWT");
+    JsonObject claims = new JsonObject();
+    claims.addProperty("iss", issuer);
+    claims.addProperty("sub", "system:serviceaccount:" + namespace + ":" + serviceAccount);
+    JsonArray aud = new JsonArray();
+    audiences.forEach(aud::add);
+    claims.add("aud", aud);
+    claims.addProperty("iat", now.getEpochSecond());
+    claims.addProperty("nbf", now.getEpochSecond());
+    claims.addProperty("exp", now.plus(ttl).getEpochSecond());
+    JsonObject kubernetes = new JsonObject();
+    kubernetes.addProperty("namespace", namespace);
+    JsonObject sa = new JsonObject();
+    sa.addProperty("name", serviceAccount);
+    kubernetes.add("serviceaccount", sa);
+    claims.add("kubernetes.io", kubernetes);
+    String input = B64URL.encodeToString(header.toString().getBytes(StandardCharsets.UTF_8)) + "."
+        + B64URL.encodeToString(claims.toString().getBytes(StandardCharsets.UTF_8));
+    try {
+      Signature signer = Signature.getInstance("SHA256withECDSAinP1363Format");
+      signer.initSign(keyPair.getPrivate());
+      signer.update(input.getBytes(StandardCharsets.US_ASCII));
+      return input + "." + B64URL.encodeToString(signer.sign());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot sign token", e);
+    }
+  }
+
+  private static String keyId(PublicKey key) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(key.getEncoded());
+      return B64URL.encodeToString(Arrays.copyOf(digest, 16));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static PublicKey publicKeyOf(PrivateKey privateKey) throws GeneralSecurityException {
+    if (!(privateKey instanceof ECPrivateKey ec)) {
+      throw new GeneralSecurityException("token signing key must be an EC P-256 key");
+    }
+    // Q = d·G, computed with BouncyCastle's curve arithmetic (the JCA has no public point multiplication).
+    org.bouncycastle.asn1.x9.X9ECParameters curve = org.bouncycastle.asn1.x9.ECNamedCurveTable.getByName("secp256r1");
+    org.bouncycastle.math.ec.ECPoint q = curve.getG().multiply(ec.getS()).normalize();
+    java.security.spec.ECPoint w = new java.security.spec.ECPoint(
+        q.getAffineXCoord().toBigInteger(), q.getAffineYCoord().toBigInteger());
+    return KeyFactory.getInstance("EC").generatePublic(new ECPublicKeySpec(w, ec.getParams()));
+  }
+}

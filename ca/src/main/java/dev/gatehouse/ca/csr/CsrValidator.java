@@ -1,0 +1,195 @@
+package dev.gatehouse.ca.csr;
+
+import dev.gatehouse.ca.CaError;
+import dev.gatehouse.ca.CaException;
+import dev.gatehouse.ca.pem.PemCodec;
+import dev.gatehouse.ca.spiffe.SpiffeId;
+import java.nio.charset.StandardCharsets;
+import java.security.PublicKey;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.util.Objects;
+import java.util.Set;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
+import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.pkcs.Attribute;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
+
+/**
+ * Checks a PEM CSR before anything is signed: size, PEM, proof of possession (the CSR's signature verifies with
+ * its own key), key type (ECDSA P-256/P-384 or RSA 2048..8192), requested extensions, and — under
+ * {@link SanPolicy#STRICT} — that every requested SAN is the caller's own SPIFFE identity. Stateless and
+ * thread-safe; each refusal is a {@link CaException} whose message names the reason.
+ */
+public final class CsrValidator {
+  /** Istio agents send a few hundred bytes; 64 KiB bounds the parser's work. */
+  public static final int MAX_CSR_BYTES = 64 * 1024;
+
+  private static final Set<ASN1ObjectIdentifier> ALLOWED_EXTENSIONS = Set.of(
+      Extension.subjectAlternativeName,
+      Extension.keyUsage,
+      Extension.extendedKeyUsage,
+      Extension.basicConstraints,
+      Extension.subjectKeyIdentifier);
+
+  private static final Set<ASN1ObjectIdentifier> ALLOWED_SIGNATURES = Set.of(
+      X9ObjectIdentifiers.ecdsa_with_SHA256,
+      X9ObjectIdentifiers.ecdsa_with_SHA384,
+      X9ObjectIdentifiers.ecdsa_with_SHA512,
+      PKCSObjectIdentifiers.sha256WithRSAEncryption,
+      PKCSObjectIdentifiers.sha384WithRSAEncryption,
+      PKCSObjectIdentifiers.sha512WithRSAEncryption,
+      PKCSObjectIdentifiers.id_RSASSA_PSS);
+
+  private final SanPolicy sanPolicy;
+
+  public CsrValidator(SanPolicy sanPolicy) {
+    this.sanPolicy = Objects.requireNonNull(sanPolicy, "sanPolicy");
+  }
+
+  public SanPolicy sanPolicy() {
+    return sanPolicy;
+  }
+
+  /** Validates {@code csrPem} for a caller proven to be {@code caller}. */
+  public ValidatedCsr validate(String csrPem, SpiffeId caller) {
+    if (csrPem == null || csrPem.isBlank()) {
+      throw invalid("CSR is empty");
+    }
+    if (csrPem.length() > MAX_CSR_BYTES || csrPem.getBytes(StandardCharsets.UTF_8).length > MAX_CSR_BYTES) {
+      throw invalid("CSR is larger than " + MAX_CSR_BYTES + " bytes");
+    }
+    PKCS10CertificationRequest csr;
+    try {
+      csr = PemCodec.decodeCertificationRequest(csrPem);
+    } catch (PemCodec.PemException e) {
+      throw invalid(e.getMessage());
+    }
+    PublicKey key;
+    try {
+      key = new JcaPKCS10CertificationRequest(csr).getPublicKey();
+    } catch (Exception e) {
+      throw invalid("CSR public key does not parse");
+    }
+    ValidatedCsr.KeyKind kind = keyKind(key, csr.getSubjectPublicKeyInfo().getAlgorithm());
+    AlgorithmIdentifier signatureAlgorithm = csr.getSignatureAlgorithm();
+    if (!ALLOWED_SIGNATURES.contains(signatureAlgorithm.getAlgorithm())) {
+      throw invalid("CSR signature algorithm " + signatureAlgorithm.getAlgorithm() + " is not allowed (SHA-256 or stronger)");
+    }
+    boolean possession;
+    try {
+      possession = csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(key));
+    } catch (Exception e) {
+      possession = false;
+    }
+    if (!possession) {
+      throw invalid("CSR signature does not verify with its public key (no proof of possession)");
+    }
+    checkAttributes(csr, caller);
+    return new ValidatedCsr(csr, key, kind);
+  }
+
+  private static ValidatedCsr.KeyKind keyKind(PublicKey key, AlgorithmIdentifier algorithm) {
+    if (key instanceof ECPublicKey) {
+      ASN1ObjectIdentifier curve = algorithm.getParameters() instanceof ASN1ObjectIdentifier oid ? oid : null;
+      if (SECObjectIdentifiers.secp256r1.equals(curve)) {
+        return ValidatedCsr.KeyKind.EC_P256;
+      }
+      if (SECObjectIdentifiers.secp384r1.equals(curve)) {
+        return ValidatedCsr.KeyKind.EC_P384;
+      }
+      throw invalid("CSR EC key must use curve P-256 or P-384");
+    }
+    if (key instanceof RSAPublicKey rsa) {
+      int bits = rsa.getModulus().bitLength();
+      if (bits < 2048) {
+        throw invalid("CSR RSA key is " + bits + " bits; at least 2048 required");
+      }
+      if (bits > 8192) {
+        throw invalid("CSR RSA key is " + bits + " bits; at most 8192 accepted");
+      }
+      return ValidatedCsr.KeyKind.RSA;
+    }
+    throw invalid("CSR key type " + key.getAlgorithm() + " is not ECDSA or RSA");
+  }
+
+  private void checkAttributes(PKCS10CertificationRequest csr, SpiffeId caller) {
+    for (Attribute attribute : csr.getAttributes()) {
+      if (!PKCSObjectIdentifiers.pkcs_9_at_extensionRequest.equals(attribute.getAttrType())) {
+        throw invalid("CSR attribute " + attribute.getAttrType() + " is not allowed");
+      }
+    }
+    Extensions extensions = csr.getRequestedExtensions();
+    if (extensions == null) {
+      return;
+    }
+    for (ASN1ObjectIdentifier oid : extensions.getExtensionOIDs()) {
+      if (!ALLOWED_EXTENSIONS.contains(oid)) {
+        throw invalid("CSR requests unexpected extension " + oid);
+      }
+    }
+    BasicConstraints constraints;
+    try {
+      constraints = BasicConstraints.fromExtensions(extensions);
+    } catch (RuntimeException e) {
+      throw invalid("CSR basicConstraints does not parse");
+    }
+    if (constraints != null && constraints.isCA()) {
+      throw new CaException(CaError.PERMISSION_DENIED, "CSR requests a CA certificate (basicConstraints CA:true); workloads get leaf certificates only");
+    }
+    if (sanPolicy == SanPolicy.REPLACE) {
+      return;
+    }
+    GeneralNames names;
+    try {
+      names = GeneralNames.fromExtensions(extensions, Extension.subjectAlternativeName);
+    } catch (RuntimeException e) {
+      throw invalid("CSR subjectAltName does not parse");
+    }
+    if (names == null) {
+      return;
+    }
+    int uris = 0;
+    for (GeneralName name : names.getNames()) {
+      if (name.getTagNo() != GeneralName.uniformResourceIdentifier) {
+        throw new CaException(CaError.PERMISSION_DENIED,
+            "CSR requests " + describe(name) + " but the caller " + caller + " may only get its SPIFFE identity");
+      }
+      String uri = name.getName().toString();
+      if (!uri.equals(caller.toString())) {
+        throw new CaException(CaError.PERMISSION_DENIED,
+            "CSR requests identity " + uri + " but the caller is " + caller);
+      }
+      uris++;
+    }
+    if (uris > 1) {
+      throw invalid("CSR requests the URI SAN more than once; an X.509-SVID has exactly one");
+    }
+  }
+
+  private static String describe(GeneralName name) {
+    String kind = switch (name.getTagNo()) {
+      case GeneralName.dNSName -> "DNS SAN";
+      case GeneralName.iPAddress -> "IP SAN";
+      case GeneralName.rfc822Name -> "email SAN";
+      default -> "SAN of type " + name.getTagNo();
+    };
+    ASN1Primitive value = name.getName().toASN1Primitive();
+    return kind + (name.getTagNo() == GeneralName.iPAddress ? "" : " " + value);
+  }
+
+  private static CaException invalid(String reason) {
+    return new CaException(CaError.INVALID_ARGUMENT, reason);
+  }
+}
