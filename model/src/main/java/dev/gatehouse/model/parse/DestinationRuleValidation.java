@@ -53,7 +53,9 @@ public final class DestinationRuleValidation {
     Object mode = t.get("mode");
     boolean known = false;
     for (ClientTLSSettings.TLSmode m : ClientTLSSettings.TLSmode.values()) {
-      if (m != ClientTLSSettings.TLSmode.UNRECOGNIZED && m.name().equals(mode)) {
+      // Protobuf JSON also accepts an enum's number, as Istio's reader does.
+      if (m != ClientTLSSettings.TLSmode.UNRECOGNIZED
+          && (m.name().equals(mode) || RawFields.integerValue(mode).filter(n -> n == m.getNumber()).isPresent())) {
         known = true;
       }
     }
