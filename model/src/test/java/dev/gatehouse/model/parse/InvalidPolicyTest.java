@@ -200,18 +200,33 @@ class InvalidPolicyTest {
   }
 
   @Test
-  void reasonsAreDeduplicatedAndBounded() {
-    String many = "[" + "\"\", ".repeat(300) + "\"\"]";
+  void repeatedReasonsAreReportedOnce() {
+    InvalidPolicy p = Yaml.invalid("""
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: twice, namespace: shop}
+        spec:
+          rules:
+          - to: [{operation: {methods: ['']}}]
+          - to: [{operation: {methods: ['']}}]
+        """);
+    assertThat(p.reason()).isEqualTo("empty value not allowed, found in Methods");
+  }
+
+  @Test
+  void longReasonsAreCutToOneBoundedLine() {
+    StringBuilder ports = new StringBuilder("[");
+    for (int i = 0; i < 200; i++) {
+      ports.append(i == 0 ? "" : ", ").append("p").append(i);
+    }
     InvalidPolicy p = Yaml.invalid("""
         apiVersion: security.istio.io/v1
         kind: AuthorizationPolicy
         metadata: {name: long, namespace: shop}
         spec:
           rules:
-          - when: [{key: unknown.one, values: [a], notValues: [b]}]
-          - to: [{operation: {methods: %s}}]
-        """.formatted(many));
-    assertThat(p.reason()).hasSizeLessThanOrEqualTo(400);
-    assertThat(p.reason()).containsOnlyOnce("empty value not allowed, found in Methods");
+          - to: [{operation: {ports: %s]}}]
+        """.formatted(ports));
+    assertThat(p.reason()).hasSize(400).startsWith("bad port (p0); bad port (p1); ").endsWith("...");
   }
 }
