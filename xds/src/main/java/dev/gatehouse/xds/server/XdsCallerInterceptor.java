@@ -10,6 +10,7 @@ import io.grpc.ServerInterceptor;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -27,10 +28,10 @@ public final class XdsCallerInterceptor implements ServerInterceptor {
   private static final Metadata.Key<String> AUTHORIZATION =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
-  private final BearerTokenAuthenticator tokens;
+  private final XdsCallerAuthenticator authenticator;
 
-  public XdsCallerInterceptor(BearerTokenAuthenticator tokens) {
-    this.tokens = tokens;
+  public XdsCallerInterceptor(XdsCallerAuthenticator authenticator) {
+    this.authenticator = authenticator;
   }
 
   /** The caller of the current call, or plaintext when no interceptor ran (in-process tests). */
@@ -51,28 +52,26 @@ public final class XdsCallerInterceptor implements ServerInterceptor {
   }
 
   private StreamCaller authenticate(SSLSession tls, Metadata headers) {
-    String certProblem;
+    List<X509Certificate> chain = new ArrayList<>();
     try {
-      Certificate[] chain = tls.getPeerCertificates();
-      if (chain.length > 0 && chain[0] instanceof X509Certificate leaf) {
-        Optional<CallerIdentity> id = spiffeId(leaf);
-        if (id.isPresent()) {
-          return StreamCaller.authenticated(id.get());
+      for (Certificate c : tls.getPeerCertificates()) {
+        if (c instanceof X509Certificate x) {
+          chain.add(x);
         }
-        certProblem = "client certificate has no SPIFFE URI SAN";
-      } else {
-        certProblem = "no client certificate";
       }
     } catch (SSLPeerUnverifiedException e) {
-      certProblem = "no client certificate";
+      // no client certificate: a token may still authenticate the caller
     }
     String auth = headers.get(AUTHORIZATION);
-    if (auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      Optional<CallerIdentity> id = tokens.authenticate(auth.substring(7).trim());
-      return id.map(StreamCaller::authenticated)
-          .orElseGet(() -> StreamCaller.unauthenticated("bearer token rejected"));
+    Optional<String> token = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)
+        ? Optional.of(auth.substring(7).trim()) : Optional.empty();
+    try {
+      StreamCaller caller = authenticator.authenticate(List.copyOf(chain), token);
+      return caller.secure() ? caller : StreamCaller.unauthenticated("authenticator returned a plaintext caller");
+    } catch (RuntimeException e) {
+      // Fail closed: a broken authenticator authenticates no one.
+      return StreamCaller.unauthenticated("authenticator error: " + e.getClass().getSimpleName());
     }
-    return StreamCaller.unauthenticated(certProblem + " and no bearer token");
   }
 
   static Optional<CallerIdentity> spiffeId(X509Certificate cert) {

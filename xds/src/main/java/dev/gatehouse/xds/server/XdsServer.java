@@ -41,7 +41,7 @@ public final class XdsServer implements AutoCloseable {
     this.coordinator = new XdsPushCoordinator(cache, b.pushThrottle);
     V3DiscoveryServer server = new V3DiscoveryServer(
         List.of(new XdsStreamCallbacks(cache)), cache, new DefaultExecutorGroup(), new PreSerializedResources());
-    XdsCallerInterceptor callers = new XdsCallerInterceptor(b.tokens);
+    XdsCallerInterceptor callers = new XdsCallerInterceptor(b.callers);
     this.services = List.of(
         ServerInterceptors.intercept(server.getAggregatedDiscoveryServiceImpl(), callers),
         ServerInterceptors.intercept(server.getClusterDiscoveryServiceImpl(), callers),
@@ -122,7 +122,7 @@ public final class XdsServer implements AutoCloseable {
     private Duration nackBackoff = Duration.ofSeconds(30);
     private int pushThrottle = XdsPushCoordinator.defaultPushThrottle();
     private XdsServerEvents events = XdsServerEvents.NONE;
-    private BearerTokenAuthenticator tokens = BearerTokenAuthenticator.NONE;
+    private XdsCallerAuthenticator callers = XdsCallerAuthenticator.spiffeCertificates();
     private Clock clock = Clock.systemUTC();
 
     private Builder(ProxyConfigGenerator generator) {
@@ -154,8 +154,9 @@ public final class XdsServer implements AutoCloseable {
       return this;
     }
 
-    public Builder bearerTokens(BearerTokenAuthenticator a) {
-      this.tokens = Objects.requireNonNull(a);
+    /** How callers on a TLS server are authenticated; by default the client certificate's SPIFFE ID. */
+    public Builder callerAuthenticator(XdsCallerAuthenticator a) {
+      this.callers = Objects.requireNonNull(a);
       return this;
     }
 
