@@ -8,7 +8,8 @@ import java.util.Objects;
  *
  * @param serviceName the {@code kubernetes.io/service-name} label
  */
-public record EndpointSliceInfo(ResourceMeta meta, String serviceName, List<Port> ports, List<Endpoint> endpoints) {
+public record EndpointSliceInfo(ResourceMeta meta, String serviceName, List<Port> ports, List<Endpoint> endpoints)
+    implements MeshObject {
   public EndpointSliceInfo {
     Objects.requireNonNull(meta, "meta");
     serviceName = serviceName == null ? "" : serviceName;

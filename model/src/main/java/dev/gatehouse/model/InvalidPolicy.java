@@ -20,7 +20,7 @@ public record InvalidPolicy(
     ResourceMeta meta,
     Optional<Map<String, String>> selector,
     String action,
-    String reason) {
+    String reason) implements MeshObject {
   public InvalidPolicy {
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(meta, "meta");

@@ -3,7 +3,7 @@ package dev.gatehouse.model;
 import java.util.Map;
 
 /** A Kubernetes Namespace: its name and labels. */
-public record NamespaceInfo(ResourceMeta meta) {
+public record NamespaceInfo(ResourceMeta meta) implements MeshObject {
   public String name() {
     return meta.name();
   }

@@ -8,7 +8,7 @@ import java.util.Objects;
  *
  * @param <T> the spec message (e.g. {@code AuthorizationPolicy})
  */
-public record Policy<T extends Message>(PolicyKind kind, ResourceMeta meta, T spec) {
+public record Policy<T extends Message>(PolicyKind kind, ResourceMeta meta, T spec) implements MeshObject {
   public Policy {
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(meta, "meta");

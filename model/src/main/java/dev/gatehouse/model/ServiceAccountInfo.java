@@ -1,7 +1,7 @@
 package dev.gatehouse.model;
 
 /** A Kubernetes ServiceAccount. */
-public record ServiceAccountInfo(ResourceMeta meta) {
+public record ServiceAccountInfo(ResourceMeta meta) implements MeshObject {
   public String namespace() {
     return meta.namespace();
   }

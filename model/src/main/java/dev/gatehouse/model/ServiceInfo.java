@@ -12,7 +12,8 @@ import java.util.Objects;
  * @param clusterIp may be empty (the mock API server assigns none) or "None" for headless services
  */
 public record ServiceInfo(
-    ResourceMeta meta, String fqdn, List<ServicePort> ports, Map<String, String> selector, String clusterIp) {
+    ResourceMeta meta, String fqdn, List<ServicePort> ports, Map<String, String> selector, String clusterIp)
+    implements MeshObject {
   public ServiceInfo {
     Objects.requireNonNull(meta, "meta");
     Objects.requireNonNull(fqdn, "fqdn");

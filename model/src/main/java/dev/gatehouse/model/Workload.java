@@ -22,7 +22,7 @@ public record Workload(
     String ip,
     List<ContainerPort> ports,
     boolean hasSidecar,
-    boolean proxylessGrpc) {
+    boolean proxylessGrpc) implements MeshObject {
 
   public Workload {
     Objects.requireNonNull(meta, "meta");

@@ -1,6 +1,7 @@
 package dev.gatehouse.model.parse;
 
 import dev.gatehouse.model.MeshConfig;
+import dev.gatehouse.model.MeshObject;
 import dev.gatehouse.model.MeshSnapshot;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -8,12 +9,19 @@ import java.io.Reader;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.nodes.Tag;
+import org.yaml.snakeyaml.representer.Representer;
+import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
  * Reads Kubernetes-style YAML (one or more documents, {@code ---} separated, {@code List} kinds expanded) into
@@ -23,7 +31,9 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * <p>Rules: a stream that is not valid YAML yields a single {@link ParseResult.Failed} and no objects at all, since
  * a half-read file could be missing the DENY policy that followed the error. Duplicate keys in a mapping are a YAML
  * error (a second {@code action:} must not silently win). Empty documents are skipped. Only plain data is built
- * (SnakeYAML's safe constructor: no arbitrary types). Thread-safe: each call uses its own YAML reader.
+ * (SnakeYAML's safe constructor: no arbitrary types, at most 50 aliases). Timestamps stay text, as the API server
+ * returns them. An object defined twice (same kind, namespace and name) is reported, and the later one is used.
+ * These are the rules of the file config source. Thread-safe: each call uses its own YAML reader.
  */
 public final class MeshSnapshotLoader {
 
@@ -68,18 +78,31 @@ public final class MeshSnapshotLoader {
     return assemble(parseYaml(yaml, source), version);
   }
 
-  /** Builds a snapshot from parse results; {@code Failed} results become problems, {@code Ignored} are dropped. */
+  /**
+   * Builds a snapshot from parse results; {@code Failed} results become problems, {@code Ignored} are dropped. When
+   * two results have the same kind and key (a valid and an invalid version of one policy included), the later wins
+   * and the duplicate is reported as a problem.
+   */
   public Loaded assemble(List<ParseResult> results, long version) {
-    MeshSnapshot.Builder builder = MeshSnapshot.builder(version, mesh);
+    Map<String, ParseResult.Parsed> latest = new LinkedHashMap<>();
     List<ParseResult.Failed> problems = new ArrayList<>();
     for (ParseResult r : results) {
       if (r instanceof ParseResult.Parsed p) {
-        builder.add(p.value());
+        ParseResult.Parsed earlier = latest.put(p.kind() + " " + p.key(), p);
+        if (earlier != null) {
+          problems.add(new ParseResult.Failed(sourceOf(p), p.kind() + " " + p.key() + " defined twice; using the last"));
+        }
       } else if (r instanceof ParseResult.Failed f) {
         problems.add(f);
       }
     }
+    MeshSnapshot.Builder builder = MeshSnapshot.builder(version, mesh);
+    latest.values().forEach(p -> builder.add(p.value()));
     return new Loaded(builder.build(), problems);
+  }
+
+  private static String sourceOf(ParseResult.Parsed p) {
+    return p.value() instanceof MeshObject o ? o.meta().source() : "";
   }
 
   /** Parses every object in a multi-document YAML string. Never throws. */
@@ -112,7 +135,26 @@ public final class MeshSnapshotLoader {
   private static Yaml newYaml() {
     LoaderOptions options = new LoaderOptions();
     options.setAllowDuplicateKeys(false);
-    return new Yaml(new SafeConstructor(options));
+    options.setMaxAliasesForCollections(50);
+    DumperOptions dumper = new DumperOptions();
+    return new Yaml(new SafeConstructor(options), new Representer(dumper), dumper, options, new NoTimestampResolver());
+  }
+
+  /** YAML 1.1's implicit timestamp would turn RFC 3339 text into java.util.Date; Kubernetes keeps it as text. */
+  private static final class NoTimestampResolver extends Resolver {
+    @Override
+    public void addImplicitResolver(Tag tag, Pattern regexp, String first) {
+      if (!Tag.TIMESTAMP.equals(tag)) {
+        super.addImplicitResolver(tag, regexp, first);
+      }
+    }
+
+    @Override
+    public void addImplicitResolver(Tag tag, Pattern regexp, String first, int limit) {
+      if (!Tag.TIMESTAMP.equals(tag)) {
+        super.addImplicitResolver(tag, regexp, first, limit);
+      }
+    }
   }
 
   private static String firstLine(String message) {

@@ -41,7 +41,7 @@ class CoreObjectParsingTest {
     assertThat(ns.meta().namespace()).isEmpty();
     assertThat(ns.meta().key()).isEqualTo(ObjectKey.of("", "shop"));
     assertThat(ns.labels()).isEqualTo(Map.of("istio-injection", "enabled"));
-    // Unquoted in YAML, so SnakeYAML hands the parser a Date rather than text.
+    // Unquoted in the fixture: the loader keeps timestamps as text, as the API server returns them.
     assertThat(ns.meta().creationTimestamp()).isEqualTo(Instant.parse("2024-01-02T03:04:05Z"));
   }
 

@@ -157,4 +157,40 @@ class MeshSnapshotLoaderTest {
     assertThat(loaded.problems()).isEmpty();
     assertThat(loaded.snapshot().counts().values()).containsOnly(0);
   }
+
+  @Test
+  void anObjectDefinedTwiceIsReportedAndTheLaterOneWins() {
+    MeshSnapshotLoader.Loaded loaded = new MeshSnapshotLoader(MESH).load(new StringReader("""
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: p, namespace: shop}
+        spec: {action: DENY, rules: [{}]}
+        ---
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: p, namespace: shop}
+        spec: {action: DENY, rulez: [{}]}
+        """), "twice.yaml", 1);
+    assertThat(loaded.problems()).containsExactly(
+        new ParseResult.Failed("twice.yaml", "AuthorizationPolicy shop/p defined twice; using the last"));
+    // The valid and the invalid version are one object: only the later (invalid) one remains.
+    assertThat(loaded.snapshot().authorizationPolicies()).isEmpty();
+    assertThat(loaded.snapshot().invalidPolicies()).singleElement()
+        .satisfies(p -> assertThat(p.key()).isEqualTo(ObjectKey.of("shop", "p")));
+  }
+
+  @Test
+  void dateLikeScalarsStayTextAsKubernetesReadsThem() {
+    MeshSnapshot s = MeshSnapshotLoader.load("""
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: a
+          creationTimestamp: 2024-01-02T03:04:05Z
+          annotations: {released: 2024-01-02}
+        """, MESH).snapshot();
+    assertThat(s.namespaces().get("a").meta().annotations()).containsEntry("released", "2024-01-02");
+    assertThat(s.namespaces().get("a").meta().creationTimestamp())
+        .isEqualTo(java.time.Instant.parse("2024-01-02T03:04:05Z"));
+  }
 }

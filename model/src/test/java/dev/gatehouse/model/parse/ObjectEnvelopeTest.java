@@ -231,4 +231,18 @@ class ObjectEnvelopeTest {
     parser.parseAll(list, "s");
     assertThat(item).doesNotContainKeys("kind", "apiVersion");
   }
+
+  @Test
+  void aTimestampAlreadyReadAsADateIsAccepted() {
+    // Plain SnakeYAML (not the loader) turns an unquoted timestamp into java.util.Date.
+    Map<String, Object> object = Yaml.object("""
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: a, creationTimestamp: 2024-01-02T03:04:05Z}
+        """);
+    assertThat(object.get("metadata")).extracting(m -> ((Map<?, ?>) m).get("creationTimestamp"))
+        .isInstanceOf(java.util.Date.class);
+    NamespaceInfo ns = (NamespaceInfo) ((ParseResult.Parsed) parser.parse(object, "s")).value();
+    assertThat(ns.meta().creationTimestamp()).isEqualTo(java.time.Instant.parse("2024-01-02T03:04:05Z"));
+  }
 }
