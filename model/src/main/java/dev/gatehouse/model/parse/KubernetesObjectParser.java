@@ -177,7 +177,7 @@ public final class KubernetesObjectParser {
       Optional<PolicyKind> policyKind = PolicyKind.fromKind(group, kind);
       if (policyKind.isPresent()) {
         MetaRead meta = readMeta(apiVersion, kind, md, true, source);
-        described = meta.meta().describe();
+        described = kind + " " + meta.meta().key();
         return parsePolicy(policyKind.get(), version, object, meta);
       }
       if (group.equals(SECURITY_GROUP) || group.equals(NETWORKING_GROUP)) {
@@ -191,7 +191,7 @@ public final class KubernetesObjectParser {
         return new ParseResult.Ignored(kind, "Gatehouse does not read " + apiVersion + "/" + kind);
       }
       MetaRead meta = readMeta(apiVersion, kind, md, core != CoreKind.NAMESPACE, source);
-      described = meta.meta().describe();
+      described = kind + " " + meta.meta().key();
       if (!meta.problems().isEmpty()) {
         return new ParseResult.Failed(source, described + ": " + String.join("; ", meta.problems()));
       }

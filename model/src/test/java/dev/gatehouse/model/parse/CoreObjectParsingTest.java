@@ -280,7 +280,7 @@ class CoreObjectParsingTest {
         """);
     assertThat(badPort.source()).isEqualTo("test.yaml");
     assertThat(badPort.reason())
-        .isEqualTo("Pod a/p (from test.yaml): spec.containers[0].ports[0].containerPort: expected an integer, got \"http\"");
+        .isEqualTo("Pod a/p: spec.containers[0].ports[0].containerPort: expected an integer, got \"http\"");
 
     ParseResult.Failed outOfRange = Yaml.failed("""
         apiVersion: v1
