@@ -1,0 +1,89 @@
+package dev.gatehouse.controlplane.ca;
+
+import dev.gatehouse.ca.server.CaMetrics;
+import dev.gatehouse.ca.signer.CertificateSigner;
+import dev.gatehouse.ca.signer.TrustBundle;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.List;
+
+/**
+ * Binds {@link CaMetrics} to Micrometer under Istio's metric names (security/pkg/server/ca/monitoring.go). Meter
+ * names are exactly Istio's; the Prometheus registry exposes counters with the OpenMetrics {@code _total} suffix.
+ * Thread-safe.
+ */
+public final class MicrometerCaMetrics implements CaMetrics {
+  private final Counter csr;
+  private final Counter authenticationFailure;
+  private final Counter parsingError;
+  private final Counter denied;
+  private final MeterRegistry registry;
+  private final Counter issued;
+
+  public MicrometerCaMetrics(MeterRegistry registry, CertificateSigner signer, Clock clock) {
+    this.registry = registry;
+    csr = Counter.builder("citadel_server_csr_count").description("The number of CSRs received by the CA server.").register(registry);
+    authenticationFailure = Counter.builder("citadel_server_authentication_failure_count")
+        .description("The number of authentication failures.").register(registry);
+    parsingError = Counter.builder("citadel_server_csr_parsing_err_count")
+        .description("The number of errors occurred when parsing the CSR.").register(registry);
+    denied = Counter.builder("gatehouse_ca_csr_denied_count")
+        .description("CSRs refused because they asked for an identity or capability the caller did not prove.").register(registry);
+    issued = Counter.builder("citadel_server_success_cert_issuance_count")
+        .description("The number of certificates issuances that have succeeded.").register(registry);
+    Gauge.builder("citadel_server_root_cert_expiry_timestamp", signer, s -> rootExpiry(s))
+        .description("The unix timestamp, in seconds, when the root cert will expire.").register(registry);
+    Gauge.builder("citadel_server_cert_chain_expiry_timestamp", signer, s -> chainExpiry(s))
+        .description("The unix timestamp, in seconds, when the CA cert chain will expire.").register(registry);
+    Gauge.builder("citadel_server_root_cert_expiry_seconds", signer, s -> rootExpiry(s) - clock.instant().getEpochSecond())
+        .description("The time remaining, in seconds, before the root cert will expire.").register(registry);
+    Gauge.builder("citadel_server_cert_chain_expiry_seconds", signer, s -> chainExpiry(s) - clock.instant().getEpochSecond())
+        .description("The time remaining, in seconds, before the CA cert chain will expire.").register(registry);
+  }
+
+  private static double rootExpiry(CertificateSigner signer) {
+    TrustBundle bundle = signer.trustBundle();
+    return bundle == null ? Double.NaN : bundle.earliestExpiry().getEpochSecond();
+  }
+
+  private static double chainExpiry(CertificateSigner signer) {
+    List<X509Certificate> chain = signer.signingChain();
+    return chain.stream().mapToLong(c -> c.getNotAfter().toInstant().getEpochSecond()).min().orElse(Long.MIN_VALUE) == Long.MIN_VALUE
+        ? Double.NaN
+        : chain.stream().mapToLong(c -> c.getNotAfter().toInstant().getEpochSecond()).min().getAsLong();
+  }
+
+  @Override
+  public void csrReceived() {
+    csr.increment();
+  }
+
+  @Override
+  public void authenticationFailed() {
+    authenticationFailure.increment();
+  }
+
+  @Override
+  public void csrParsingFailed() {
+    parsingError.increment();
+  }
+
+  @Override
+  public void csrDenied() {
+    denied.increment();
+  }
+
+  @Override
+  public void csrSignFailed(String errorType) {
+    Counter.builder("citadel_server_csr_sign_err_count").description("The number of errors occurred when signing the CSR.")
+        .tag("error_type", errorType).register(registry).increment();
+  }
+
+  @Override
+  public void certificateIssued() {
+    issued.increment();
+  }
+}

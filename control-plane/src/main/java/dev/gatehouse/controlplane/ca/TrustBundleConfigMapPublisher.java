@@ -1,0 +1,120 @@
+package dev.gatehouse.controlplane.ca;
+
+import dev.gatehouse.ca.signer.TrustBundle;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Istio's namespace controller (pilot/pkg/serviceregistry/kube/controller/namespacecontroller.go): the trust bundle
+ * is published as ConfigMap {@code istio-ca-root-cert} (key {@code root-cert.pem}, label {@code istio.io/config=true})
+ * in every namespace, created when a namespace appears and updated when the bundle changes. A namespace whose write
+ * failed is retried by {@link #retryFailed()}. The only writer of these ConfigMaps. Thread-safe.
+ */
+public final class TrustBundleConfigMapPublisher implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(TrustBundleConfigMapPublisher.class);
+  public static final String KEY = "root-cert.pem";
+  public static final Map<String, String> LABELS = Map.of("istio.io/config", "true");
+
+  private final KubernetesClient client;
+  private final String name;
+  private final Supplier<TrustBundle> bundle;
+  private final Set<String> failed = ConcurrentHashMap.newKeySet();
+  private SharedIndexInformer<Namespace> namespaces;
+
+  public TrustBundleConfigMapPublisher(KubernetesClient client, String name, Supplier<TrustBundle> bundle) {
+    this.client = Objects.requireNonNull(client, "client");
+    this.name = Objects.requireNonNull(name, "name");
+    this.bundle = Objects.requireNonNull(bundle, "bundle");
+  }
+
+  public synchronized void start() {
+    namespaces = client.namespaces().inform(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(Namespace namespace) {
+        publish(namespace.getMetadata().getName());
+      }
+
+      @Override
+      public void onUpdate(Namespace oldNamespace, Namespace newNamespace) {}
+
+      @Override
+      public void onDelete(Namespace namespace, boolean deletedFinalStateUnknown) {
+        failed.remove(namespace.getMetadata().getName());
+      }
+    });
+  }
+
+  /** Re-publishes to every known namespace; call after the bundle changed. */
+  public void publishAll() {
+    SharedIndexInformer<Namespace> informer;
+    synchronized (this) {
+      informer = namespaces;
+    }
+    if (informer == null) {
+      return;
+    }
+    informer.getStore().list().forEach(ns -> publish(ns.getMetadata().getName()));
+  }
+
+  public void retryFailed() {
+    Set.copyOf(failed).forEach(this::publish);
+  }
+
+  /** Creates or updates the ConfigMap in {@code namespace}; a no-op when it already holds the bundle. */
+  public void publish(String namespace) {
+    TrustBundle current = bundle.get();
+    if (current == null) {
+      return;
+    }
+    String pem = current.pem();
+    try {
+      ConfigMap existing = client.configMaps().inNamespace(namespace).withName(name).get();
+      if (existing == null) {
+        try {
+          client.configMaps().inNamespace(namespace).resource(new ConfigMapBuilder()
+              .withNewMetadata().withName(name).withNamespace(namespace).withLabels(LABELS).endMetadata()
+              .withData(Map.of(KEY, pem)).build()).create();
+          failed.remove(namespace);
+          return;
+        } catch (KubernetesClientException e) {
+          if (e.getCode() != 409) {
+            throw e;
+          }
+          existing = client.configMaps().inNamespace(namespace).withName(name).get();
+        }
+      }
+      boolean upToDate = existing.getData() != null && pem.equals(existing.getData().get(KEY))
+          && existing.getMetadata().getLabels() != null
+          && "true".equals(existing.getMetadata().getLabels().get("istio.io/config"));
+      if (!upToDate) {
+        client.configMaps().inNamespace(namespace).withName(name).edit(cm -> new ConfigMapBuilder(cm)
+            .editMetadata().addToLabels(LABELS).endMetadata()
+            .addToData(KEY, pem).build());
+      }
+      failed.remove(namespace);
+    } catch (KubernetesClientException e) {
+      failed.add(namespace);
+      log.warn("cannot publish {} in namespace {} (will retry): {}", name, namespace, e.getMessage());
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (namespaces != null) {
+      namespaces.close();
+      namespaces = null;
+    }
+  }
+}

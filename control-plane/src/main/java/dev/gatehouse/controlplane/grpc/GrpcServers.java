@@ -1,0 +1,122 @@
+package dev.gatehouse.controlplane.grpc;
+
+import dev.gatehouse.api.istio.ca.v1.IstioCertificateServiceGrpc;
+import dev.gatehouse.ca.server.CallerCredentialsInterceptor;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Gatehouse's two gRPC servers, as istiod has them: the secure port (15012, TLS with the {@link ServingCertificate},
+ * client certificates requested but not required and verified against the trust bundle) serving every
+ * {@link GrpcServiceRegistration}, and the plaintext port (15010) serving only registrations marked
+ * {@code plaintextToo} — never the CA. Both put the caller's credentials into the gRPC context
+ * ({@link CallerCredentialsInterceptor}). The only owner of the server sockets. Thread-safe.
+ */
+public final class GrpcServers implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(GrpcServers.class);
+  private static final String CA_SERVICE = IstioCertificateServiceGrpc.SERVICE_NAME;
+
+  /** Where to bind; port 0 picks a free port. */
+  public record Endpoints(String secureAddress, int securePort, String plaintextAddress, int plaintextPort) {}
+
+  private final List<GrpcServiceRegistration> registrations;
+  private final Endpoints endpoints;
+  private final ServingKeyManager keyManager;
+  private final TrustBundleTrustManager trustManager;
+  private final BiConsumer<String, String> onBound;
+  private Server secure;
+  private Server plaintext;
+
+  /** @param onBound told {@code ("grpc-secure", "127.0.0.1:15012")} for each bound server, for the startup line */
+  public GrpcServers(List<GrpcServiceRegistration> registrations, Endpoints endpoints, ServingKeyManager keyManager,
+      TrustBundleTrustManager trustManager, BiConsumer<String, String> onBound) {
+    this.registrations = List.copyOf(registrations);
+    this.endpoints = endpoints;
+    this.keyManager = keyManager;
+    this.trustManager = trustManager;
+    this.onBound = onBound;
+  }
+
+  public synchronized void start() {
+    if (secure != null) {
+      return;
+    }
+    try {
+      NettyServerBuilder secureBuilder = NettyServerBuilder
+          .forAddress(new InetSocketAddress(endpoints.secureAddress(), endpoints.securePort()))
+          .sslContext(sslContext())
+          .intercept(new CallerCredentialsInterceptor());
+      registrations.forEach(r -> secureBuilder.addService(r.service()));
+      secure = secureBuilder.build().start();
+      onBound.accept("grpc-secure", endpoints.secureAddress() + ":" + secure.getPort());
+      List<GrpcServiceRegistration> plain = registrations.stream()
+          .filter(GrpcServiceRegistration::plaintextToo)
+          .filter(r -> !CA_SERVICE.equals(r.service().getServiceDescriptor().getName()))
+          .toList();
+      if (!plain.isEmpty()) {
+        NettyServerBuilder plainBuilder = NettyServerBuilder
+            .forAddress(new InetSocketAddress(endpoints.plaintextAddress(), endpoints.plaintextPort()))
+            .intercept(new CallerCredentialsInterceptor());
+        plain.forEach(r -> plainBuilder.addService(r.service()));
+        plaintext = plainBuilder.build().start();
+        onBound.accept("grpc-plaintext", endpoints.plaintextAddress() + ":" + plaintext.getPort());
+      }
+      log.info("gRPC secure server on {}:{} ({}), plaintext {}", endpoints.secureAddress(), secure.getPort(),
+          registrations.stream().map(r -> r.service().getServiceDescriptor().getName()).toList(),
+          plaintext == null ? "off" : endpoints.plaintextAddress() + ":" + plaintext.getPort());
+    } catch (IOException e) {
+      close();
+      throw new UncheckedIOException("cannot start gRPC servers", e);
+    }
+  }
+
+  private SslContext sslContext() throws SSLException {
+    // The JDK provider calls the key and trust managers on every handshake, which is what makes rotation live.
+    return GrpcSslContexts.configure(SslContextBuilder.forServer(keyManager), SslProvider.JDK)
+        .trustManager(trustManager)
+        .clientAuth(ClientAuth.OPTIONAL)
+        .protocols("TLSv1.3", "TLSv1.2")
+        .build();
+  }
+
+  public synchronized int securePort() {
+    return secure == null ? -1 : secure.getPort();
+  }
+
+  public synchronized int plaintextPort() {
+    return plaintext == null ? -1 : plaintext.getPort();
+  }
+
+  @Override
+  public synchronized void close() {
+    for (Server server : new Server[] {plaintext, secure}) {
+      if (server != null) {
+        server.shutdown();
+        try {
+          if (!server.awaitTermination(5, TimeUnit.SECONDS)) {
+            server.shutdownNow();
+          }
+        } catch (InterruptedException e) {
+          server.shutdownNow();
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+    secure = null;
+    plaintext = null;
+  }
+}

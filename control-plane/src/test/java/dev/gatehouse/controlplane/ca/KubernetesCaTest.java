@@ -1,0 +1,139 @@
+package dev.gatehouse.controlplane.ca;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.gatehouse.ca.MutableClock;
+import dev.gatehouse.ca.TestPki;
+import dev.gatehouse.ca.pem.PemCodec;
+import dev.gatehouse.ca.signer.SigningRequest;
+import dev.gatehouse.ca.signer.TrustBundle;
+import dev.gatehouse.ca.signer.selfsigned.SelfSignedSigner;
+import dev.gatehouse.ca.spiffe.SpiffeId;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import java.net.InetAddress;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The CA's Kubernetes side against the fabric8 mock API server in CRUD mode (fresh per test, on 127.0.0.1). */
+class KubernetesCaTest {
+  private final MutableClock clock = MutableClock.startingNow();
+  private KubernetesMockServer server;
+  private KubernetesClient client;
+
+  @BeforeEach
+  void start() {
+    server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(List.of()), false);
+    server.init(InetAddress.getLoopbackAddress(), 0);
+    client = server.createClient();
+  }
+
+  @AfterEach
+  void stop() {
+    client.close();
+    server.destroy();
+  }
+
+  private SelfSignedSigner replica() {
+    return new SelfSignedSigner(new KubernetesCaSecretStore(client, "istio-system", "istio-ca-secret"),
+        SelfSignedSigner.Options.defaults("cluster.local"), clock);
+  }
+
+  @Test
+  void replicasRacingOnAnEmptySecretEndWithOneRoot() throws Exception {
+    int replicas = 4;
+    CyclicBarrier start = new CyclicBarrier(replicas);
+    ExecutorService pool = Executors.newFixedThreadPool(replicas);
+    try {
+      List<Future<SelfSignedSigner>> racers = new ArrayList<>();
+      for (int i = 0; i < replicas; i++) {
+        racers.add(pool.submit(() -> {
+          SelfSignedSigner signer = replica();
+          start.await();
+          signer.initialize();
+          return signer;
+        }));
+      }
+      List<TrustBundle> bundles = new ArrayList<>();
+      for (Future<SelfSignedSigner> racer : racers) {
+        SelfSignedSigner signer = racer.get();
+        bundles.add(signer.trustBundle());
+        List<X509Certificate> chain = signer.sign(SigningRequest.workload(SpiffeId.of("cluster.local", "shop", "cart"),
+            TestPki.ecP256().getPublic(), null, Duration.ofHours(1)));
+        assertThat(bundles.get(0).verify(chain, clock.instant())).isNotNull();
+      }
+      assertThat(bundles).allMatch(b -> b.equals(bundles.get(0)));
+    } finally {
+      pool.shutdownNow();
+    }
+    Secret secret = client.secrets().inNamespace("istio-system").withName("istio-ca-secret").get();
+    assertThat(secret.getType()).isEqualTo("istio.io/ca-root");
+    assertThat(secret.getData()).containsOnlyKeys("ca-cert.pem", "ca-key.pem", "root-cert.pem");
+  }
+
+  @Test
+  void rotatedRootIsWrittenBackAndAdoptedByTheOtherReplica() {
+    SelfSignedSigner a = replica();
+    SelfSignedSigner b = replica();
+    a.initialize();
+    b.initialize();
+    clock.advance(Duration.ofDays(3650 * 85 / 100));
+    assertThat(a.maintain()).isEqualTo(SelfSignedSigner.Maintenance.ROTATED);
+    assertThat(b.maintain()).isEqualTo(SelfSignedSigner.Maintenance.ADOPTED_FROM_STORE);
+    assertThat(b.trustBundle()).isEqualTo(a.trustBundle());
+    assertThat(b.trustBundle().roots()).hasSize(2);
+  }
+
+  @Test
+  void trustBundleIsPublishedInEveryNamespaceIncludingNewOnesAndUpdatedOnChange() throws Exception {
+    for (String ns : List.of("istio-system", "kube-system", "shop")) {
+      client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
+    }
+    SelfSignedSigner signer = replica();
+    signer.initialize();
+    TrustDistribution distribution = TrustDistribution.toConfigMaps(signer,
+        new TrustBundleConfigMapPublisher(client, "istio-ca-root-cert", signer::trustBundle));
+    try {
+      distribution.start();
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        for (String ns : List.of("istio-system", "kube-system", "shop")) {
+          assertPublished(ns, signer.trustBundle());
+        }
+      });
+      client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("payments").endMetadata().build()).create();
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertPublished("payments", signer.trustBundle()));
+
+      clock.advance(Duration.ofDays(3650 * 85 / 100));
+      assertThat(signer.maintain()).isEqualTo(SelfSignedSigner.Maintenance.ROTATED);
+      for (String ns : List.of("istio-system", "kube-system", "shop", "payments")) {
+        assertPublished(ns, signer.trustBundle());
+      }
+    } finally {
+      distribution.close();
+    }
+  }
+
+  private void assertPublished(String namespace, TrustBundle bundle) throws Exception {
+    ConfigMap cm = client.configMaps().inNamespace(namespace).withName("istio-ca-root-cert").get();
+    assertThat(cm).as("ConfigMap in " + namespace).isNotNull();
+    assertThat(cm.getMetadata().getLabels()).containsEntry("istio.io/config", "true");
+    assertThat(PemCodec.decodeCertificates(cm.getData().get("root-cert.pem"))).isEqualTo(bundle.roots());
+  }
+}
