@@ -23,12 +23,20 @@ public final class AuthorizationPolicyValidation {
     errors.addAll(
         IstioValueRules.validateOneOfSelectorType(in.hasSelector(), in.hasTargetRef(), in.getTargetRefsList()));
     errors.addAll(IstioValueRules.validateWorkloadSelector(in.getSelector()));
+    errors.addAll(IstioValueRules.validateTargetRefCount(in.getTargetRefsCount()));
     if (in.hasTargetRef()) {
       errors.addAll(IstioValueRules.validatePolicyTargetReference(in.getTargetRef()));
     }
     in.getTargetRefsList().forEach(r -> errors.addAll(IstioValueRules.validatePolicyTargetReference(r)));
     errors.addAll(validateAction(in));
+    // Istio CRD schema: at most 512 rules, and 512 sources per rule.
+    if (in.getRulesCount() > 512) {
+      errors.add("rules may not have more than 512 items");
+    }
     for (int i = 0; i < in.getRulesCount(); i++) {
+      if (in.getRules(i).getFromCount() > 512) {
+        errors.add("`from` may not have more than 512 items, found at rule " + i);
+      }
       errors.addAll(validateRule(in.getRules(i), i));
     }
     return errors;

@@ -294,7 +294,10 @@ public final class IstioValueRules {
     return List.of();
   }
 
-  /** Istio validateWorkloadSelector: no empty keys, no wildcards. */
+  /**
+   * Istio validateWorkloadSelector: no empty keys, no wildcards; and, from the CRD schema, label values of at most
+   * 63 characters (longer values can never match a Kubernetes label).
+   */
   public static List<String> validateWorkloadSelector(WorkloadSelector selector) {
     List<String> errors = new ArrayList<>();
     for (Map.Entry<String, String> e : selector.getMatchLabelsMap().entrySet()) {
@@ -305,8 +308,16 @@ public final class IstioValueRules {
       if (e.getKey().contains("*") || e.getValue().contains("*")) {
         errors.add("wildcard is not supported in selector: " + pair);
       }
+      if (e.getValue().length() > 63) {
+        errors.add("selector value must be at most 63 characters: " + pair);
+      }
     }
     return errors;
+  }
+
+  /** Istio CRD schema: at most 16 targetRefs. */
+  public static List<String> validateTargetRefCount(int count) {
+    return count > 16 ? List.of("targetRefs may not have more than 16 items") : List.of();
   }
 
   /** Istio validateOneOfSelectorType: a policy binds by selector or by target references, not both. */
@@ -328,6 +339,8 @@ public final class IstioValueRules {
     List<String> errors = new ArrayList<>();
     if (ref.getName().isEmpty()) {
       errors.add("targetRef name must be set");
+    } else if (ref.getName().length() > 253) {
+      errors.add("targetRef name must be at most 253 characters");
     }
     if (!ref.getNamespace().isEmpty()) {
       errors.add("targetRef namespace must not be set; cross namespace referencing is not supported");

@@ -24,6 +24,7 @@ public final class RequestAuthenticationValidation {
     errors.addAll(
         IstioValueRules.validateOneOfSelectorType(in.hasSelector(), in.hasTargetRef(), in.getTargetRefsList()));
     errors.addAll(IstioValueRules.validateWorkloadSelector(in.getSelector()));
+    errors.addAll(IstioValueRules.validateTargetRefCount(in.getTargetRefsCount()));
     if (in.hasTargetRef()) {
       errors.addAll(IstioValueRules.validatePolicyTargetReference(in.getTargetRef()));
     }
@@ -35,11 +36,27 @@ public final class RequestAuthenticationValidation {
   }
 
   /**
-   * One JWT rule. Istio accepts a rule with both {@code jwks} and {@code jwksUri} (the inline {@code jwks} wins),
-   * so that is not an error here either.
+   * One JWT rule: the webhook's validateJwtRule plus the rules Istio's CRD schema enforces before it. istiod's
+   * translator would let an inline {@code jwks} win over {@code jwksUri}, but the CRD rejects a rule with both
+   * ("only one of jwks or jwksUri can be set"), so such a rule never reaches a real istiod and is an error here.
    */
   public static List<String> validateJwtRule(JWTRule rule) {
     List<String> errors = new ArrayList<>();
+    if (!rule.getJwks().isEmpty() && !rule.getJwksUri().isEmpty()) {
+      errors.add("only one of jwks or jwksUri can be set");
+    }
+    if (rule.getJwksUri().length() > 2048) {
+      errors.add("jwksUri must be at most 2048 characters");
+    }
+    if (rule.getSpaceDelimitedClaimsCount() > 64) {
+      errors.add("spaceDelimitedClaims may not have more than 64 values");
+    }
+    for (String claim : rule.getSpaceDelimitedClaimsList()) {
+      if (claim.isEmpty()) {
+        errors.add("spaceDelimitedClaims must be non-empty strings");
+        break;
+      }
+    }
     for (String audience : rule.getAudiencesList()) {
       if (audience.isEmpty()) {
         errors.add("audience must be non-empty string");

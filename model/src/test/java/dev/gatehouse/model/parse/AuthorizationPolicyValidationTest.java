@@ -167,4 +167,26 @@ class AuthorizationPolicyValidationTest {
     assertThat(validate(Specs.authz("selector: {matchLabels: {app: '*'}}")))
         .containsExactly("wildcard is not supported in selector: \"app=*\"");
   }
+
+  @Test
+  void crdItemLimitsApply() {
+    StringBuilder rules = new StringBuilder("rules: [");
+    for (int i = 0; i < 513; i++) {
+      rules.append(i == 0 ? "{}" : ", {}");
+    }
+    assertThat(validate(Specs.authz(rules + "]"))).containsExactly("rules may not have more than 512 items");
+
+    StringBuilder from = new StringBuilder("rules: [{from: [");
+    for (int i = 0; i < 513; i++) {
+      from.append(i == 0 ? "" : ", ").append("{source: {namespaces: [n").append(i).append("]}}");
+    }
+    assertThat(validate(Specs.authz(from + "]}]")))
+        .containsExactly("`from` may not have more than 512 items, found at rule 0");
+
+    StringBuilder refs = new StringBuilder("targetRefs: [");
+    for (int i = 0; i < 17; i++) {
+      refs.append(i == 0 ? "" : ", ").append("{kind: Service, name: s").append(i).append("}");
+    }
+    assertThat(validate(Specs.authz(refs + "]"))).containsExactly("targetRefs may not have more than 16 items");
+  }
 }

@@ -166,6 +166,19 @@ class IstioValueRulesTest {
   }
 
   @Test
+  void selectorValuesLongerThanALabelCanBeAreRejected() {
+    assertThat(IstioValueRules.validateWorkloadSelector(selector("app", "a".repeat(63)))).isEmpty();
+    assertThat(IstioValueRules.validateWorkloadSelector(selector("app", "a".repeat(64)))).singleElement()
+        .asString().startsWith("selector value must be at most 63 characters");
+  }
+
+  @Test
+  void atMostSixteenTargetRefs() {
+    assertThat(IstioValueRules.validateTargetRefCount(16)).isEmpty();
+    assertThat(IstioValueRules.validateTargetRefCount(17)).containsExactly("targetRefs may not have more than 16 items");
+  }
+
+  @Test
   void selectorAndTargetRefsExcludeEachOther() {
     PolicyTargetReference ref = service("a");
     assertThat(IstioValueRules.validateOneOfSelectorType(true, false, List.of())).isEmpty();

@@ -46,13 +46,32 @@ class SecurityKindValidationTest {
   }
 
   @Test
-  void jwksAndJwksUriTogetherAreAcceptedAsIstioDoes() {
+  void jwksAndJwksUriTogetherAreRejectedAsIstiosCrdDoes() {
     JWTRule both = JWTRule.newBuilder()
         .setIssuer("i")
         .setJwksUri("https://example.com/jwks")
         .setJwks("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"x\",\"e\":\"AQAB\"}]}")
         .build();
-    assertThat(RequestAuthenticationValidation.validateJwtRule(both)).isEmpty();
+    assertThat(RequestAuthenticationValidation.validateJwtRule(both))
+        .containsExactly("only one of jwks or jwksUri can be set");
+    assertThat(RequestAuthenticationValidation.validateJwtRule(both.toBuilder().clearJwksUri().build())).isEmpty();
+  }
+
+  @Test
+  void crdLimitsOnJwtRulesApply() {
+    JWTRule longUri = JWTRule.newBuilder().setIssuer("i").setJwksUri("https://e.com/" + "a".repeat(2040)).build();
+    assertThat(RequestAuthenticationValidation.validateJwtRule(longUri))
+        .containsExactly("jwksUri must be at most 2048 characters");
+    JWTRule emptyClaim = JWTRule.newBuilder().setIssuer("i").addSpaceDelimitedClaims("scope").addSpaceDelimitedClaims("")
+        .build();
+    assertThat(RequestAuthenticationValidation.validateJwtRule(emptyClaim))
+        .containsExactly("spaceDelimitedClaims must be non-empty strings");
+    JWTRule.Builder many = JWTRule.newBuilder().setIssuer("i");
+    for (int i = 0; i < 65; i++) {
+      many.addSpaceDelimitedClaims("c" + i);
+    }
+    assertThat(RequestAuthenticationValidation.validateJwtRule(many.build()))
+        .containsExactly("spaceDelimitedClaims may not have more than 64 values");
   }
 
   @Test
