@@ -1,0 +1,200 @@
+package dev.gatehouse.it;
+
+import dev.gatehouse.it.agent.CaEndpoint;
+import dev.gatehouse.it.agent.ForeignCertificateAuthority;
+import dev.gatehouse.it.agent.GrpcXdsBootstrap;
+import dev.gatehouse.it.agent.WorkloadAgent;
+import dev.gatehouse.it.agent.WorkloadIdentity;
+import dev.gatehouse.it.cluster.GatehouseUnderTest;
+import dev.gatehouse.it.cluster.MeshCluster;
+import dev.gatehouse.it.cluster.MeshPod;
+import dev.gatehouse.it.cluster.ServiceAccountTokenIssuer;
+import dev.gatehouse.it.workload.WorkloadProcess;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One Gatehouse on one mock cluster, plus the fake pods a test class starts on it: each pod gets a loopback IP, a
+ * Pod object, a {@link WorkloadAgent} that obtains its certificate from Gatehouse's CA with the pod's
+ * service-account token, a grpc bootstrap, and its application JVM. Share one per test class; isolate tests by
+ * namespace. Closing stops every workload, then Gatehouse, then the API server.
+ */
+public final class ProxylessMesh implements AutoCloseable {
+  public static final String TRUST_DOMAIN = "cluster.local";
+  public static final String CLUSTER_DOMAIN = "cluster.local";
+  public static final List<String> CA_AUDIENCES = List.of("istio-ca");
+
+  private final Path workDir;
+  private final MeshCluster cluster;
+  private final ServiceAccountTokenIssuer tokens;
+  private final GatehouseUnderTest gatehouse;
+  private final AtomicInteger nextIp = new AtomicInteger();
+  private final List<AutoCloseable> running = new CopyOnWriteArrayList<>();
+
+  private ProxylessMesh(Path workDir, MeshCluster cluster, ServiceAccountTokenIssuer tokens, GatehouseUnderTest gatehouse) {
+    this.workDir = workDir;
+    this.cluster = cluster;
+    this.tokens = tokens;
+    this.gatehouse = gatehouse;
+  }
+
+  public static ProxylessMesh start(Path workDir, Map<String, String> gatehouseProperties)
+      throws IOException, GeneralSecurityException {
+    MeshCluster cluster = MeshCluster.start();
+    ServiceAccountTokenIssuer tokens = new ServiceAccountTokenIssuer();
+    tokens.serveOn(cluster.server());
+    cluster.namespace(GatehouseUnderTest.CONTROL_PLANE_NAMESPACE, Map.of());
+    try {
+      GatehouseUnderTest gatehouse = GatehouseUnderTest.start(cluster, workDir.resolve("gatehouse-state"), gatehouseProperties);
+      return new ProxylessMesh(workDir, cluster, tokens, gatehouse);
+    } catch (RuntimeException | IOException e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  public MeshCluster cluster() {
+    return cluster;
+  }
+
+  public GatehouseUnderTest gatehouse() {
+    return gatehouse;
+  }
+
+  public ServiceAccountTokenIssuer tokens() {
+    return tokens;
+  }
+
+  /** A namespace with a PeerAuthentication {@code default} setting its mTLS mode (null: none, mesh default applies). */
+  public void namespace(String name, String mtlsMode) {
+    cluster.namespace(name, Map.of("istio-injection", "enabled"));
+    if (mtlsMode != null) {
+      peerAuthentication(name, mtlsMode);
+    }
+  }
+
+  public void peerAuthentication(String namespace, String mode) {
+    cluster.apply("""
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: default, namespace: %s}
+        spec:
+          mtls: {mode: %s}
+        """.formatted(namespace, mode));
+  }
+
+  /** A pod description with a fresh loopback IP; nothing is created yet. */
+  public MeshPod pod(String namespace, String name, String serviceAccount, String app, int port) {
+    int n = nextIp.getAndIncrement();
+    String ip = "127.0." + (n / 200) + "." + (20 + n % 200);
+    return new MeshPod(namespace, name, serviceAccount, ip, Map.of("app", app), port);
+  }
+
+  /** The {@code xds:///} target of a Service port. */
+  public static String target(String namespace, String service, int port) {
+    return "xds:///" + service + "." + namespace + ".svc." + CLUSTER_DOMAIN + ":" + port;
+  }
+
+  /**
+   * Creates the pod, gets its certificate (synchronously, as a pod's app starts only after istio-agent wrote its
+   * files), writes its bootstrap and launches its gRPC server JVM; returns without waiting for it to serve.
+   */
+  public Workload startServer(MeshPod pod, Duration certTtl) throws Exception {
+    cluster.pod(pod);
+    WorkloadAgent agent = agent(pod, certTtl);
+    Path bootstrap = bootstrap(pod, agent.certificateDir());
+    WorkloadProcess process = WorkloadProcess.server(pod.name(), bootstrap, pod.ip(), pod.port());
+    return track(new Workload(pod, agent, process));
+  }
+
+  /** Like {@link #startServer} for a client JVM with an {@code xds:///} channel to {@code target}. */
+  public Workload startClient(MeshPod pod, String target, Duration certTtl) throws Exception {
+    cluster.pod(pod);
+    WorkloadAgent agent = agent(pod, certTtl);
+    Path bootstrap = bootstrap(pod, agent.certificateDir());
+    WorkloadProcess process = WorkloadProcess.client(pod.name(), bootstrap, target);
+    return track(new Workload(pod, agent, process));
+  }
+
+  /**
+   * A client pod whose certificate files hold an SVID for its own identity signed by {@code foreignCa} instead of
+   * the mesh CA (it still trusts the mesh root, so only the server's check can refuse it).
+   */
+  public Workload startClientWithForeignCertificate(MeshPod pod, String target, ForeignCertificateAuthority foreignCa)
+      throws Exception {
+    cluster.pod(pod);
+    Path certs = podDir(pod).resolve("certs");
+    String meshRoot = gatehouse.rootCertFor(pod.namespace(), Duration.ofSeconds(20));
+    foreignCa.installSvidTrustingMesh(identity(pod), certs, meshRoot);
+    Path bootstrap = bootstrap(pod, certs);
+    return track(new Workload(pod, null, WorkloadProcess.client(pod.name(), bootstrap, target)));
+  }
+
+  public WorkloadAgent agent(MeshPod pod, Duration certTtl) throws Exception {
+    CaEndpoint ca = new CaEndpoint("127.0.0.1", gatehouse.securePort(), GatehouseUnderTest.CA_AUTHORITY,
+        gatehouse.rootCertFor(pod.namespace(), Duration.ofSeconds(20)));
+    WorkloadAgent agent = new WorkloadAgent(identity(pod), ca,
+        () -> tokens.mint(pod.namespace(), pod.serviceAccount(), CA_AUDIENCES, Duration.ofHours(1)),
+        certTtl, podDir(pod).resolve("certs"), Clock.systemUTC());
+    try {
+      agent.start();
+    } catch (Exception e) {
+      agent.close();
+      throw e;
+    }
+    return agent;
+  }
+
+  public static WorkloadIdentity identity(MeshPod pod) {
+    return new WorkloadIdentity(TRUST_DOMAIN, pod.namespace(), pod.serviceAccount());
+  }
+
+  private Path bootstrap(MeshPod pod, Path certificateDir) throws IOException {
+    return GrpcXdsBootstrap.forPod(gatehouse.plaintextXdsAddress(), pod.name(), pod.namespace(), pod.ip(),
+            pod.serviceAccount(), pod.labels(), CLUSTER_DOMAIN, certificateDir)
+        .writeTo(podDir(pod).resolve("bootstrap.json"));
+  }
+
+  private Path podDir(MeshPod pod) {
+    return workDir.resolve("pods").resolve(pod.namespace()).resolve(pod.name());
+  }
+
+  private Workload track(Workload w) {
+    running.add(w);
+    return w;
+  }
+
+  @Override
+  public void close() {
+    for (AutoCloseable c : running) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        // best effort: keep closing the rest
+      }
+    }
+    try {
+      gatehouse.close();
+    } finally {
+      cluster.close();
+    }
+  }
+
+  /** A running fake pod: its description, its agent (null when its certificate did not come from the mesh CA), its JVM. */
+  public record Workload(MeshPod pod, WorkloadAgent agent, WorkloadProcess process) implements AutoCloseable {
+    @Override
+    public void close() {
+      process.close();
+      if (agent != null) {
+        agent.close();
+      }
+    }
+  }
+}

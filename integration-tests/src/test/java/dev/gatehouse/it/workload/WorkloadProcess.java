@@ -1,0 +1,201 @@
+package dev.gatehouse.it.workload;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * One fake pod's application, running {@link WorkloadMain} in its own JVM with its own grpc xDS bootstrap
+ * ({@code -Dio.grpc.xds.bootstrap}). Protocol lines from its stdout are collected; its stderr (logs) goes to a file
+ * under {@code target/e2e-logs}. Every wait is bounded. {@link #close()} asks it to quit, then kills it.
+ *
+ * <p>Thread-safety: one reader thread appends lines; the query methods are safe from any thread; commands
+ * ({@link #call}) must come from one thread at a time.
+ */
+public final class WorkloadProcess implements AutoCloseable {
+  private static final Path LOG_DIR = Path.of("target", "e2e-logs");
+
+  private final String name;
+  private final Process process;
+  private final Writer stdin;
+  private final List<String> lines = new CopyOnWriteArrayList<>();
+  private final Path log;
+  private final Object newLine = new Object();
+
+  private WorkloadProcess(String name, Process process, Path log) {
+    this.name = name;
+    this.process = process;
+    this.log = log;
+    this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+    Thread reader = new Thread(this::readStdout, "workload-stdout-" + name);
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /** A grpc-java xDS server for {@code pod} bound to {@code ip:port}. */
+  public static WorkloadProcess server(String pod, Path bootstrap, String ip, int port) {
+    return launch(pod, bootstrap, List.of("server", pod, ip, Integer.toString(port)));
+  }
+
+  /** A grpc-java client channel to {@code target} (an {@code xds:///} target uses XdsChannelCredentials). */
+  public static WorkloadProcess client(String pod, Path bootstrap, String target) {
+    return launch(pod, bootstrap, List.of("client", target));
+  }
+
+  private static WorkloadProcess launch(String name, Path bootstrap, List<String> args) {
+    List<String> command = new ArrayList<>();
+    command.add(javaExecutable());
+    // Small and fast to start: these JVMs live for seconds to minutes and two cores are shared.
+    command.addAll(List.of("-Xmx128m", "-Xss512k", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+        "-XX:-UsePerfData", "-Djava.net.preferIPv4Stack=true"));
+    command.add("-Dio.grpc.xds.bootstrap=" + bootstrap.toAbsolutePath());
+    workloadLogbackConfig().ifPresent(c -> command.add("-Dlogback.configurationFile=" + c));
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(WorkloadMain.class.getName());
+    command.addAll(args);
+    try {
+      Files.createDirectories(LOG_DIR);
+      Path log = LOG_DIR.resolve(name + "-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".log");
+      ProcessBuilder builder = new ProcessBuilder(command).redirectError(log.toFile());
+      builder.environment().remove("GRPC_XDS_BOOTSTRAP");
+      builder.environment().remove("GRPC_XDS_BOOTSTRAP_CONFIG");
+      return new WorkloadProcess(name, builder.start(), log);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start workload " + name, e);
+    }
+  }
+
+  private static String javaExecutable() {
+    return ProcessHandle.current().info().command()
+        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+  }
+
+  private static Optional<String> workloadLogbackConfig() {
+    var url = WorkloadProcess.class.getResource("/workload-logback.xml");
+    return url == null ? Optional.empty() : Optional.of(url.toString());
+  }
+
+  private void readStdout() {
+    try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = out.readLine()) != null) {
+        if (line.startsWith(WorkloadMain.PREFIX)) {
+          lines.add(line.substring(WorkloadMain.PREFIX.length()));
+          synchronized (newLine) {
+            newLine.notifyAll();
+          }
+        }
+      }
+    } catch (IOException e) {
+      // The process went away; waiters time out or see isAlive() == false.
+    } finally {
+      synchronized (newLine) {
+        newLine.notifyAll();
+      }
+    }
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** Every protocol line so far. */
+  public List<String> lines() {
+    return List.copyOf(lines);
+  }
+
+  /** Waits for a protocol line matching {@code match} at or after index {@code from}. */
+  public Optional<String> awaitLine(int from, Predicate<String> match, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (newLine) {
+      while (true) {
+        List<String> now = lines;
+        for (int i = from; i < now.size(); i++) {
+          if (match.test(now.get(i))) {
+            return Optional.of(now.get(i));
+          }
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || (!process.isAlive() && now.size() == lines.size())) {
+          return Optional.empty();
+        }
+        try {
+          newLine.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return Optional.empty();
+        }
+      }
+    }
+  }
+
+  /** Waits for a line starting with {@code prefix}; fails with the process's log tail when it does not come. */
+  public String expectLine(String prefix, Duration timeout) {
+    return awaitLine(0, l -> l.startsWith(prefix), timeout)
+        .orElseThrow(() -> new AssertionError(name + " did not print \"" + prefix + "\" within " + timeout
+            + "; lines " + lines() + "; log tail:\n" + logTail()));
+  }
+
+  /** Sends {@code CALL <method>} and returns the result line ("OK ..." or "ERR <CODE> ..."). */
+  public CallResult call(String method) {
+    int from = lines.size();
+    send("CALL " + method);
+    String line = awaitLine(from, l -> l.startsWith("OK ") || l.startsWith("ERR "), Duration.ofSeconds(15))
+        .orElseThrow(() -> new AssertionError(name + " gave no answer to CALL " + method + "; alive="
+            + process.isAlive() + "; log tail:\n" + logTail()));
+    return CallResult.parse(line);
+  }
+
+  public void send(String command) {
+    try {
+      stdin.write(command + "\n");
+      stdin.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(name + " is not accepting commands (alive=" + process.isAlive() + ")", e);
+    }
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  public String logTail() {
+    try {
+      List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+      return String.join("\n", all.subList(Math.max(0, all.size() - 40), all.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      send("QUIT");
+    } catch (UncheckedIOException e) {
+      // already gone
+    }
+    try {
+      if (!process.waitFor(3, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+}
