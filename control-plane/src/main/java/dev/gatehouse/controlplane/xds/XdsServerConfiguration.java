@@ -1,0 +1,125 @@
+package dev.gatehouse.controlplane.xds;
+
+import dev.gatehouse.ca.auth.AuthenticatorChain;
+import dev.gatehouse.ca.auth.CallerAuthenticator;
+import dev.gatehouse.controlplane.grpc.GrpcServiceRegistration;
+import dev.gatehouse.xds.AuthorizationFilters;
+import dev.gatehouse.xds.ProxyConfigGenerator;
+import dev.gatehouse.xds.SnapshotTranslator;
+import dev.gatehouse.xds.TranslationOptions;
+import dev.gatehouse.xds.server.ProxySyncStatus;
+import dev.gatehouse.xds.server.TypeSyncStatus;
+import dev.gatehouse.xds.server.XdsCallerAuthenticator;
+import dev.gatehouse.xds.server.XdsPushCoordinator;
+import dev.gatehouse.xds.server.XdsServer;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Wires the ADS server: the translator (a {@link ProxyConfigGenerator} bean if one is declared, else the
+ * {@link SnapshotTranslator} with default options), the CA's caller authenticators for the secure port, Istio's
+ * metrics, and one {@link GrpcServiceRegistration} per discovery service, served on both gRPC ports as istiod does
+ * (15012 TLS with caller authentication, 15010 plaintext without). Snapshots reach it through
+ * {@link XdsServer#onSnapshot}.
+ */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(XdsProperties.class)
+public class XdsServerConfiguration {
+  private static final Logger log = LoggerFactory.getLogger(XdsServerConfiguration.class);
+
+  @Bean(destroyMethod = "close")
+  public XdsServer xdsServer(
+      XdsProperties properties,
+      ObjectProvider<ProxyConfigGenerator> generator,
+      ObjectProvider<AuthenticatorChain> chain,
+      ObjectProvider<CallerAuthenticator> authenticators,
+      ObjectProvider<MeterRegistry> registry) {
+    ProxyConfigGenerator translator = generator.getIfAvailable(() -> {
+      TranslationOptions options = TranslationOptions.defaults();
+      return new SnapshotTranslator(options, AuthorizationFilters.forMesh(options));
+    });
+    XdsServer.Builder b = XdsServer.builder(translator)
+        .nackBackoff(properties.nackBackoff())
+        .pushThrottle(properties.pushThrottle() > 0 ? properties.pushThrottle() : XdsPushCoordinator.defaultPushThrottle())
+        .callerAuthenticator(callerAuthenticator(chain, authenticators));
+    MeterRegistry meters = registry.getIfAvailable();
+    if (meters != null) {
+      b.events(new MicrometerXdsEvents(meters));
+    }
+    XdsServer server = b.build();
+    if (meters != null) {
+      registerGauges(server, meters);
+    }
+    return server;
+  }
+
+  private static XdsCallerAuthenticator callerAuthenticator(
+      ObjectProvider<AuthenticatorChain> chain, ObjectProvider<CallerAuthenticator> authenticators) {
+    CallerAuthenticator ca = chain.getIfUnique();
+    if (ca == null) {
+      List<CallerAuthenticator> all = authenticators.orderedStream().toList();
+      ca = all.isEmpty() ? null : new AuthenticatorChain(all);
+    }
+    if (ca == null) {
+      log.info("xDS secure port: no CA authenticators declared; accepting client certificates with a SPIFFE ID only");
+      return XdsCallerAuthenticator.spiffeCertificates();
+    }
+    return new CaXdsCallerAuthenticator(ca);
+  }
+
+  static void registerGauges(XdsServer server, MeterRegistry meters) {
+    Gauge.builder("pilot_xds", server, XdsServer::connectedStreams)
+        .description("Connected xDS streams").register(meters);
+    for (String typeUrl : dev.gatehouse.xds.server.ProxyConfig.TYPES) {
+      String type = MicrometerXdsEvents.shortType(typeUrl);
+      Gauge.builder("pilot_xds_" + type + "_reject", server, s -> rejecting(s, typeUrl))
+          .description("Connected proxies whose last " + type.toUpperCase() + " response was NACKed").register(meters);
+    }
+  }
+
+  /** Proxies whose latest answer for the type is a NACK (not ACKed since). */
+  static double rejecting(XdsServer server, String typeUrl) {
+    int n = 0;
+    for (ProxySyncStatus p : server.syncStatus()) {
+      for (TypeSyncStatus t : p.types()) {
+        if (t.typeUrl().equals(typeUrl) && t.nackedAt() != null
+            && (t.ackedAt() == null || t.ackedAt().isBefore(t.nackedAt()))) {
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  @Bean
+  public GrpcServiceRegistration xdsAggregatedDiscoveryService(XdsServer server) {
+    return new GrpcServiceRegistration(server.services().get(0), true);
+  }
+
+  @Bean
+  public GrpcServiceRegistration xdsClusterDiscoveryService(XdsServer server) {
+    return new GrpcServiceRegistration(server.services().get(1), true);
+  }
+
+  @Bean
+  public GrpcServiceRegistration xdsEndpointDiscoveryService(XdsServer server) {
+    return new GrpcServiceRegistration(server.services().get(2), true);
+  }
+
+  @Bean
+  public GrpcServiceRegistration xdsListenerDiscoveryService(XdsServer server) {
+    return new GrpcServiceRegistration(server.services().get(3), true);
+  }
+
+  @Bean
+  public GrpcServiceRegistration xdsRouteDiscoveryService(XdsServer server) {
+    return new GrpcServiceRegistration(server.services().get(4), true);
+  }
+}
