@@ -1,0 +1,187 @@
+package dev.gatehouse.controlplane.ca;
+
+import dev.gatehouse.ca.auth.AuthenticatorChain;
+import dev.gatehouse.ca.auth.CallerAuthenticator;
+import dev.gatehouse.ca.auth.ClientCertificateAuthenticator;
+import dev.gatehouse.ca.auth.JsonWebKeySet;
+import dev.gatehouse.ca.auth.JwtAuthenticator;
+import dev.gatehouse.ca.auth.LocalTokenIssuer;
+import dev.gatehouse.ca.auth.TokenReviewAuthenticator;
+import dev.gatehouse.ca.csr.CsrValidator;
+import dev.gatehouse.ca.server.IstioCertificateServer;
+import dev.gatehouse.ca.server.WorkloadCertificateAuthority;
+import dev.gatehouse.ca.signer.CertificateSigner;
+import dev.gatehouse.ca.signer.pluggedin.CaMaterialSource;
+import dev.gatehouse.ca.signer.pluggedin.DirectoryCaMaterialSource;
+import dev.gatehouse.ca.signer.pluggedin.PluggedInSigner;
+import dev.gatehouse.ca.signer.selfsigned.CaSecretStore;
+import dev.gatehouse.ca.signer.selfsigned.FileCaSecretStore;
+import dev.gatehouse.ca.signer.selfsigned.SelfSignedSigner;
+import dev.gatehouse.ca.spiffe.SpiffeId;
+import dev.gatehouse.controlplane.config.GatehouseProperties;
+import dev.gatehouse.controlplane.config.SourceMode;
+import dev.gatehouse.controlplane.config.SourceSelection;
+import dev.gatehouse.controlplane.grpc.GrpcServiceRegistration;
+import dev.gatehouse.controlplane.grpc.ServingCertificate;
+import dev.gatehouse.controlplane.grpc.ServingKeyManager;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Wires the workload CA: the signer (plugged-in intermediate when present, else the self-signed root kept in the
+ * {@code istio-ca-secret} Secret or, in file mode, the state directory), the authenticators (client certificate; then
+ * local JWT validation; then TokenReview in Kubernetes mode), the CreateCertificate service on the secure gRPC port,
+ * Istio's metrics, trust distribution and the maintenance timer.
+ */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(CaProperties.class)
+public class CaConfiguration {
+  private static final Logger log = LoggerFactory.getLogger(CaConfiguration.class);
+  private static final Clock CLOCK = Clock.systemUTC();
+
+  @Bean
+  CertificateSigner certificateSigner(GatehouseProperties gatehouse, CaProperties ca, SourceSelection selection,
+      ObjectProvider<KubernetesClient> kubernetes) {
+    boolean kubernetesMode = selection.mode() == SourceMode.KUBERNETES;
+    CaMaterialSource plugged = new DirectoryCaMaterialSource(ca.pluggedIn().dir());
+    if (!plugged.isPresent() && kubernetesMode) {
+      SecretCaMaterialSource secret = new SecretCaMaterialSource(kubernetes.getObject(), gatehouse.namespace(), ca.pluggedIn().secretName());
+      if (secret.isPresent()) {
+        plugged = secret;
+      }
+    }
+    if (plugged.isPresent()) {
+      log.info("workload CA: plugged-in intermediate from {}", plugged.describe());
+      return new PluggedInSigner(plugged, ca.pluggedIn().multipleRoots(), CLOCK);
+    }
+    CaSecretStore store = kubernetesMode
+        ? new KubernetesCaSecretStore(kubernetes.getObject(), gatehouse.namespace(), ca.selfSigned().secretName())
+        : new FileCaSecretStore(gatehouse.resolvedStateDir());
+    log.info("workload CA: self-signed root in {}", store.describe());
+    return new SelfSignedSigner(store, new SelfSignedSigner.Options(gatehouse.trustDomain(), ca.selfSigned().keyAlgorithm(),
+        ca.selfSigned().rootTtl(), ca.selfSigned().rotationThreshold()), CLOCK);
+  }
+
+  /** The caller authenticators, in Istio's order; shared with the xDS server for stream identity. */
+  @Bean
+  AuthenticatorChain callerAuthenticators(GatehouseProperties gatehouse, CaProperties ca, SourceSelection selection,
+      CertificateSigner signer, ObjectProvider<KubernetesClient> kubernetes) {
+    List<CallerAuthenticator> chain = new ArrayList<>();
+    chain.add(new ClientCertificateAuthenticator(signer::trustBundle, gatehouse.trustDomain(), CLOCK));
+    if (selection.mode() == SourceMode.FILES) {
+      LocalTokenIssuer issuer = localTokenIssuer(gatehouse);
+      chain.add(new JwtAuthenticator(issuer::keySet, issuer.issuer(), ca.tokenAudiences(), gatehouse.trustDomain(), CLOCK,
+          ca.jwt().clockSkew()));
+    } else {
+      if (ca.jwt().issuer() != null && !ca.jwt().issuer().isBlank() && ca.jwt().jwksFile() != null) {
+        JsonWebKeySet keys = readJwks(ca);
+        chain.add(new JwtAuthenticator(() -> keys, ca.jwt().issuer(), ca.tokenAudiences(), gatehouse.trustDomain(), CLOCK,
+            ca.jwt().clockSkew()));
+      }
+      if (ca.tokenReview().enabled()) {
+        chain.add(new TokenReviewAuthenticator(new KubernetesTokenReviewer(kubernetes.getObject()), ca.tokenAudiences(),
+            gatehouse.trustDomain(), CLOCK, ca.tokenReview().cacheSize(), ca.tokenReview().maxCacheTtl()));
+      }
+    }
+    log.info("workload CA authenticators: {}", chain.stream().map(CallerAuthenticator::name).toList());
+    return new AuthenticatorChain(chain);
+  }
+
+  @Bean("workloadCa")
+  CaHealthIndicator workloadCaHealthIndicator(CertificateSigner signer) {
+    return new CaHealthIndicator(signer);
+  }
+
+  @Bean
+  MicrometerCaMetrics caMetrics(MeterRegistry registry, CertificateSigner signer) {
+    return new MicrometerCaMetrics(registry, signer, CLOCK);
+  }
+
+  @Bean
+  WorkloadCertificateAuthority workloadCertificateAuthority(AuthenticatorChain authenticators, CertificateSigner signer,
+      CaProperties ca, MicrometerCaMetrics metrics) {
+    return new WorkloadCertificateAuthority(authenticators, new CsrValidator(ca.sanPolicy()), signer,
+        new WorkloadCertificateAuthority.Options(ca.defaultWorkloadCertTtl(), ca.maxWorkloadCertTtl()), metrics);
+  }
+
+  /** CreateCertificate on the secure port only. */
+  @Bean
+  GrpcServiceRegistration istioCertificateService(WorkloadCertificateAuthority authority) {
+    return new GrpcServiceRegistration(new IstioCertificateServer(authority).bindService(), false);
+  }
+
+  @Bean
+  ServingKeyManager servingKeyManager() {
+    return new ServingKeyManager();
+  }
+
+  @Bean
+  ServingCertificate servingCertificate(GatehouseProperties gatehouse, CaProperties ca, CertificateSigner signer,
+      ServingKeyManager keyManager) {
+    SpiffeId identity = SpiffeId.of(gatehouse.trustDomain(), gatehouse.namespace(), ca.servingCertificate().serviceAccount());
+    return new ServingCertificate(signer, identity, servingDnsNames(gatehouse, ca), ca.servingCertificate().ttl(), CLOCK,
+        keyManager);
+  }
+
+  static List<String> servingDnsNames(GatehouseProperties gatehouse, CaProperties ca) {
+    if (!ca.servingCertificate().dnsNames().isEmpty()) {
+      return ca.servingCertificate().dnsNames();
+    }
+    Set<String> names = new LinkedHashSet<>();
+    for (String service : List.of("gatehouse." + gatehouse.namespace(), "istiod.istio-system")) {
+      names.add(service + ".svc");
+      names.add(service + ".svc." + gatehouse.clusterDomain());
+    }
+    names.add("localhost");
+    return List.copyOf(names);
+  }
+
+  @Bean(destroyMethod = "close")
+  TrustDistribution trustDistribution(GatehouseProperties gatehouse, SourceSelection selection, CaProperties ca,
+      CertificateSigner signer, ObjectProvider<KubernetesClient> kubernetes) {
+    if (selection.mode() == SourceMode.KUBERNETES) {
+      return TrustDistribution.toConfigMaps(signer,
+          new TrustBundleConfigMapPublisher(kubernetes.getObject(), ca.rootCertConfigMap(), signer::trustBundle));
+    }
+    return TrustDistribution.toFile(signer, new TrustBundleFilePublisher(gatehouse.resolvedStateDir()));
+  }
+
+  @Bean(initMethod = "start", destroyMethod = "close")
+  CaMaintenance caMaintenance(CaProperties ca, CertificateSigner signer, ServingCertificate servingCertificate,
+      TrustDistribution trustDistribution) {
+    signer.onTrustBundleChange(bundle -> servingCertificate.renewIfDue());
+    return new CaMaintenance(signer, servingCertificate, trustDistribution, ca.selfSigned().checkInterval(),
+        ca.pluggedIn().checkInterval());
+  }
+
+  private static LocalTokenIssuer localTokenIssuer(GatehouseProperties gatehouse) {
+    try {
+      return LocalTokenIssuer.loadOrCreate(gatehouse.resolvedStateDir().resolve(TokenCommand.KEY_FILE), LocalTokenIssuer.DEFAULT_ISSUER);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static JsonWebKeySet readJwks(CaProperties ca) {
+    try {
+      return JsonWebKeySet.parse(Files.readString(ca.jwt().jwksFile(), StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read gatehouse.ca.jwt.jwks-file " + ca.jwt().jwksFile(), e);
+    }
+  }
+}
