@@ -38,8 +38,7 @@ import org.slf4j.LoggerFactory;
  * <p>Each Istio kind is watched in one API version (configurable; v1 by default): the API server converts between the
  * versions a CRD serves, so one watch sees every object, and watching two would deliver each object twice. When the
  * configured version is not served, a served version Gatehouse accepts is used instead. A CRD that is not installed is
- * logged and treated as empty; it is looked for again every {@value #CRD_RECHECK_SECONDS} s and watched once it
- * appears.
+ * logged and treated as empty; it is looked for again every 10 s and watched once it appears.
  *
  * <p>Resync-safe: an update whose resourceVersion did not change is a no-op, and an unchanged object is a no-op in
  * the stream anyway. The initial sync completes when every informer has listed its resources. Informers reconnect by
@@ -51,7 +50,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class KubernetesConfigSource implements ConfigSource {
   public static final String SOURCE = "kubernetes";
-  static final int CRD_RECHECK_SECONDS = 10;
+  static final Duration CRD_RECHECK = Duration.ofSeconds(10);
   private static final Logger log = LoggerFactory.getLogger(KubernetesConfigSource.class);
 
   private final KubernetesClient client;
@@ -61,6 +60,7 @@ public final class KubernetesConfigSource implements ConfigSource {
   private final String securityVersion;
   private final String networkingVersion;
   private final long resyncMillis;
+  private final Duration crdRecheck;
   private final List<Watched> watched = new CopyOnWriteArrayList<>();
   private final List<PolicyKind> missingCrds = new CopyOnWriteArrayList<>();
   private final ScheduledExecutorService monitor;
@@ -77,6 +77,19 @@ public final class KubernetesConfigSource implements ConfigSource {
       String securityApiVersion,
       String networkingApiVersion,
       Duration resync) {
+    this(client, parser, stream, errors, securityApiVersion, networkingApiVersion, resync, CRD_RECHECK);
+  }
+
+  KubernetesConfigSource(
+      KubernetesClient client,
+      KubernetesObjectParser parser,
+      MeshConfigStream stream,
+      ConfigInputErrors errors,
+      String securityApiVersion,
+      String networkingApiVersion,
+      Duration resync,
+      Duration crdRecheck) {
+    this.crdRecheck = crdRecheck;
     this.client = client;
     this.parser = parser;
     this.stream = stream;
@@ -113,7 +126,7 @@ public final class KubernetesConfigSource implements ConfigSource {
         missingCrds.add(kind);
         log.warn(
             "CRD {} is not installed: no {} objects until it is (checked again every {} s)",
-            crdName(kind), kind.kind(), CRD_RECHECK_SECONDS);
+            crdName(kind), kind.kind(), crdRecheck.toSeconds());
         continue;
       }
       synced.add(watchPolicies(kind, version.get()));
@@ -129,7 +142,8 @@ public final class KubernetesConfigSource implements ConfigSource {
               }
             });
     monitor.scheduleWithFixedDelay(this::checkConnection, 1, 1, TimeUnit.SECONDS);
-    monitor.scheduleWithFixedDelay(this::recheckCrds, CRD_RECHECK_SECONDS, CRD_RECHECK_SECONDS, TimeUnit.SECONDS);
+    long recheck = Math.max(1, crdRecheck.toMillis());
+    monitor.scheduleWithFixedDelay(this::recheckCrds, recheck, recheck, TimeUnit.MILLISECONDS);
   }
 
   @Override

@@ -61,6 +61,9 @@ public final class SnapshotPublisher implements AutoCloseable {
     this.debounceTime =
         Timer.builder("gatehouse.config.debounce.time")
             .description("Delay between the first unpushed config change and the push (Istio: pilot_debounce_time)")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(java.time.Duration.ofMillis(1))
+            .maximumExpectedValue(maxDelay.plusSeconds(1))
             .register(registry);
     this.pushes =
         Counter.builder("gatehouse.config.pushes")

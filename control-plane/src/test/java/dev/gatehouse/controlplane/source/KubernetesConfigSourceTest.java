@@ -190,6 +190,40 @@ class KubernetesConfigSourceTest {
   }
 
   @Test
+  void istioCrdInstalledLaterIsWatchedOnceItAppears() {
+    source = new KubernetesConfigSource(
+        api.client, new KubernetesObjectParser(MeshConfig.defaults()), stream, errors, "v1", "v1", Duration.ZERO,
+        Duration.ofMillis(200));
+    source.start();
+    awaitSnapshot(s -> stream.synced());
+
+    api.installCrd(PolicyKind.AUTHORIZATION_POLICY, List.of("v1", "v1beta1"), "v1");
+    api.istio(PolicyKind.AUTHORIZATION_POLICY, "v1").inNamespace("payments")
+        .resource(KubernetesTestApiServer.istioObject(PolicyKind.AUTHORIZATION_POLICY, "v1", "payments",
+            "allow-nothing", Map.of())).create();
+
+    awaitSnapshot(s -> s.authorizationPoliciesIn("payments").size() == 1);
+    assertThat(source.health().detail()).doesNotContain("authorizationpolicies.security.istio.io");
+  }
+
+  @Test
+  void resyncDoesNotProduceNewSnapshots() {
+    api.installIstioCrds();
+    api.client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("shop").endMetadata()
+        .build()).create();
+    api.client.pods().inNamespace("shop").resource(pod("127.0.0.11")).create();
+    source = new KubernetesConfigSource(
+        api.client, new KubernetesObjectParser(MeshConfig.defaults()), stream, errors, "v1", "v1",
+        Duration.ofMillis(100), Duration.ofSeconds(10));
+    source.start();
+    awaitSnapshot(s -> stream.synced() && s.workloads().size() == 1);
+    long version = stream.version();
+
+    // Several resync periods pass; every informer re-delivers its objects as updates with the same resourceVersion.
+    await().during(Duration.ofMillis(800)).atMost(AWAIT).until(() -> stream.version() == version);
+  }
+
+  @Test
   void crdThatDoesNotServeTheConfiguredVersionIsWatchedInOneItServes() {
     api.installCrd(PolicyKind.AUTHORIZATION_POLICY, List.of("v1beta1"), "v1beta1");
     api.istio(PolicyKind.AUTHORIZATION_POLICY, "v1beta1").inNamespace("shop")
