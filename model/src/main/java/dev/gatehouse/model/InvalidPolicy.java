@@ -9,8 +9,10 @@ import java.util.Optional;
  * workloads it would have selected: a broken ALLOW still counts as an ALLOW that matches nothing, a broken DENY
  * denies everything, a broken RequestAuthentication rejects every token.
  *
- * @param selector the {@code spec.selector.matchLabels} if they could still be read; empty Optional when the
- *     selector itself is unreadable (the policy then applies to its whole namespace, which is the closed side)
+ * @param selector the {@code spec.selector.matchLabels} (for a DestinationRule, {@code spec.workloadSelector}) if
+ *     they could still be read; an empty map when the spec has no selector (the policy covers its namespace, or
+ *     names targetRefs); empty Optional when the selector itself is unreadable (the policy then applies to its
+ *     whole namespace, which is the closed side)
  * @param action for AuthorizationPolicy, the raw {@code spec.action} if readable ("ALLOW" when absent, as
  *     Istio defaults it); unknown or unreadable actions are treated as DENY by the translator
  * @param reason why it did not parse, for logs, status and analysis
