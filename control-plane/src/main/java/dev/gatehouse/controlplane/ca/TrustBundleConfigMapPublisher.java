@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Istio's namespace controller (pilot/pkg/serviceregistry/kube/controller/namespacecontroller.go): the trust bundle
  * is published as ConfigMap {@code istio-ca-root-cert} (key {@code root-cert.pem}, label {@code istio.io/config=true})
- * in every namespace, created when a namespace appears and updated when the bundle changes. A namespace whose write
- * failed is retried by {@link #retryFailed()}. The only writer of these ConfigMaps. Thread-safe.
+ * in every namespace, created when a namespace appears and updated when the bundle changes. A ConfigMap someone else
+ * edits or deletes is put back. A namespace whose write failed is retried by {@link #retryFailed()}. The only writer
+ * of these ConfigMaps. Thread-safe.
  */
 public final class TrustBundleConfigMapPublisher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TrustBundleConfigMapPublisher.class);
@@ -32,6 +33,7 @@ public final class TrustBundleConfigMapPublisher implements AutoCloseable {
   private final Supplier<TrustBundle> bundle;
   private final Set<String> failed = ConcurrentHashMap.newKeySet();
   private SharedIndexInformer<Namespace> namespaces;
+  private SharedIndexInformer<ConfigMap> configMaps;
 
   public TrustBundleConfigMapPublisher(KubernetesClient client, String name, Supplier<TrustBundle> bundle) {
     this.client = Objects.requireNonNull(client, "client");
@@ -54,6 +56,46 @@ public final class TrustBundleConfigMapPublisher implements AutoCloseable {
         failed.remove(namespace.getMetadata().getName());
       }
     });
+    configMaps = client.configMaps().inAnyNamespace().withField("metadata.name", name).inform(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(ConfigMap configMap) {
+        repairIfDrifted(configMap);
+      }
+
+      @Override
+      public void onUpdate(ConfigMap oldConfigMap, ConfigMap newConfigMap) {
+        repairIfDrifted(newConfigMap);
+      }
+
+      @Override
+      public void onDelete(ConfigMap configMap, boolean deletedFinalStateUnknown) {
+        String namespace = configMap.getMetadata().getNamespace();
+        if (namespaceExists(namespace)) {
+          publish(namespace);
+        }
+      }
+    });
+  }
+
+  private void repairIfDrifted(ConfigMap configMap) {
+    TrustBundle current = bundle.get();
+    if (current != null && name.equals(configMap.getMetadata().getName()) && !holds(configMap, current.pem())) {
+      publish(configMap.getMetadata().getNamespace());
+    }
+  }
+
+  private boolean namespaceExists(String namespace) {
+    SharedIndexInformer<Namespace> informer;
+    synchronized (this) {
+      informer = namespaces;
+    }
+    return informer != null && informer.getStore().getByKey(namespace) != null;
+  }
+
+  private static boolean holds(ConfigMap configMap, String pem) {
+    return configMap.getData() != null && pem.equals(configMap.getData().get(KEY))
+        && configMap.getMetadata().getLabels() != null
+        && "true".equals(configMap.getMetadata().getLabels().get("istio.io/config"));
   }
 
   /** Re-publishes to every known namespace; call after the bundle changed. */
@@ -95,10 +137,7 @@ public final class TrustBundleConfigMapPublisher implements AutoCloseable {
           existing = client.configMaps().inNamespace(namespace).withName(name).get();
         }
       }
-      boolean upToDate = existing.getData() != null && pem.equals(existing.getData().get(KEY))
-          && existing.getMetadata().getLabels() != null
-          && "true".equals(existing.getMetadata().getLabels().get("istio.io/config"));
-      if (!upToDate) {
+      if (!holds(existing, pem)) {
         client.configMaps().inNamespace(namespace).withName(name).edit(cm -> new ConfigMapBuilder(cm)
             .editMetadata().addToLabels(LABELS).endMetadata()
             .addToData(KEY, pem).build());
@@ -112,6 +151,10 @@ public final class TrustBundleConfigMapPublisher implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    if (configMaps != null) {
+      configMaps.close();
+      configMaps = null;
+    }
     if (namespaces != null) {
       namespaces.close();
       namespaces = null;

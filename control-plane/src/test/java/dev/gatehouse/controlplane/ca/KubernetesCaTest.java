@@ -125,9 +125,36 @@ class KubernetesCaTest {
       for (String ns : List.of("istio-system", "kube-system", "shop", "payments")) {
         assertPublished(ns, signer.trustBundle());
       }
+
+      // Someone else's edit or delete is put back.
+      client.configMaps().inNamespace("shop").withName("istio-ca-root-cert")
+          .edit(cm -> new io.fabric8.kubernetes.api.model.ConfigMapBuilder(cm).addToData("root-cert.pem", "tampered").build());
+      client.configMaps().inNamespace("payments").withName("istio-ca-root-cert").delete();
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        assertPublished("shop", signer.trustBundle());
+        assertPublished("payments", signer.trustBundle());
+      });
     } finally {
       distribution.close();
     }
+  }
+
+  @Test
+  void pluggedInIntermediateIsReadFromTheCacertsSecret() {
+    dev.gatehouse.ca.signer.SigningAuthority corporateRoot = TestPki.root("corp.example", clock.instant(), Duration.ofDays(3650));
+    TestPki.Intermediate intermediate = TestPki.intermediate(corporateRoot, "gatehouse", clock.instant(), Duration.ofDays(365));
+    SecretCaMaterialSource source = new SecretCaMaterialSource(client, "istio-system", "cacerts");
+    assertThat(source.isPresent()).isFalse();
+    java.util.Map<String, String> data = new java.util.HashMap<>();
+    intermediate.cacertsFiles().forEach((k, v) -> data.put(k, java.util.Base64.getEncoder().encodeToString(v.getBytes(java.nio.charset.StandardCharsets.US_ASCII))));
+    client.secrets().inNamespace("istio-system").resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withNewMetadata().withName("cacerts").withNamespace("istio-system").endMetadata().withData(data).build()).create();
+    assertThat(source.isPresent()).isTrue();
+    dev.gatehouse.ca.signer.pluggedin.PluggedInSigner signer = new dev.gatehouse.ca.signer.pluggedin.PluggedInSigner(source, false, clock);
+    assertThat(signer.reload()).isEqualTo(dev.gatehouse.ca.signer.pluggedin.PluggedInSigner.ReloadOutcome.RELOADED);
+    List<X509Certificate> chain = signer.sign(SigningRequest.workload(SpiffeId.of("cluster.local", "shop", "cart"),
+        TestPki.ecP256().getPublic(), null, Duration.ofHours(1)));
+    assertThat(chain).containsSubsequence(intermediate.certificate(), corporateRoot.root());
   }
 
   private void assertPublished(String namespace, TrustBundle bundle) throws Exception {
