@@ -47,7 +47,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       as in a cluster. Every CSR is generated before the clock starts.
  * </ol>
  *
- * <p>Run (see docs/performance.md): {@code CaBenchmark [--clients 16] [--requests 6000] [--seconds 5]}.
+ * <p>Run (see docs/performance.md): {@code CaBenchmark [--mode all|ceiling|signer|in-process|end-to-end] [--clients 16]
+ * [--requests 6000] [--seconds 5]}.
  */
 public final class CaBenchmark {
   public static void main(String[] args) throws Exception {
@@ -58,11 +59,20 @@ public final class CaBenchmark {
     System.out.printf("CaBenchmark: java %s, %d cores, provider %s%n", System.getProperty("java.version"), cores,
         Signature.getInstance("SHA256withECDSA").getProvider().getName());
 
-    ceiling(1, seconds);
-    ceiling(cores, seconds);
-    signerOnly(cores, seconds);
-    inProcess(cores, seconds);
-    endToEnd(clients, requests);
+    String mode = stringArg(args, "--mode", "all");
+    if (mode.equals("all") || mode.equals("ceiling")) {
+      ceiling(1, seconds);
+      ceiling(cores, seconds);
+    }
+    if (mode.equals("all") || mode.equals("signer")) {
+      signerOnly(cores, seconds);
+    }
+    if (mode.equals("all") || mode.equals("in-process")) {
+      inProcess(cores, seconds);
+    }
+    if (mode.equals("all") || mode.equals("end-to-end")) {
+      endToEnd(clients, requests);
+    }
     System.exit(0);
   }
 
@@ -229,6 +239,15 @@ public final class CaBenchmark {
       }));
     }
     return futures;
+  }
+
+  private static String stringArg(String[] args, String name, String fallback) {
+    for (int i = 0; i + 1 < args.length; i++) {
+      if (args[i].equals(name)) {
+        return args[i + 1];
+      }
+    }
+    return fallback;
   }
 
   private static int intArg(String[] args, String name, int fallback) {
