@@ -20,8 +20,9 @@ import java.util.Optional;
  * a Kubernetes TokenReview with the configured audiences (default {@code istio-ca}); the review must be
  * authenticated, in group {@code system:serviceaccounts}, for a user {@code system:serviceaccount:<ns>:<sa>}.
  *
- * <p>Successful reviews are cached until the token's own {@code exp} (at most {@code maxCacheTtl} for tokens without
- * one) in a bounded LRU, so a CSR storm does not become a TokenReview storm. Failures are never cached. Thread-safe.
+ * <p>Successful reviews are cached until the token's own {@code exp}, but never longer than {@code maxCacheTtl} (so a
+ * bound token the API server invalidated stops working within that time), in a bounded LRU, so a CSR storm does not
+ * become a TokenReview storm. Failures are never cached. Thread-safe.
  */
 public final class TokenReviewAuthenticator implements CallerAuthenticator {
   public static final String NAME = "token-review";

@@ -66,7 +66,8 @@ public record CaProperties(
   /**
    * @param enabled use TokenReview in Kubernetes mode
    * @param cacheSize bound of the successful-review cache
-   * @param maxCacheTtl cache bound for tokens without an expiry
+   * @param maxCacheTtl longest a successful review is reused, even when the token expires later (a bound token
+   *     invalidated by deleting its pod stops working within this time)
    */
   public record TokenReview(
       @DefaultValue("true") boolean enabled,
