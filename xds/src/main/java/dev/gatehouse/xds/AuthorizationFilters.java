@@ -1,18 +1,42 @@
 package dev.gatehouse.xds;
 
 import dev.gatehouse.model.MeshSnapshot;
+import dev.gatehouse.model.Workload;
+import dev.gatehouse.xds.authz.InboundPolicyFilters;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
+import java.util.List;
 import java.util.function.Function;
 
 /**
  * Where the inbound authorization/authentication filters come from: the authz translation
- * ({@code dev.gatehouse.xds.authz}), built once per snapshot.
+ * ({@link InboundPolicyFilters}: AuthorizationPolicy to RBAC/ext_authz, RequestAuthentication to jwt_authn), built
+ * once per snapshot. Thread-safe (InboundPolicyFilters is immutable once built).
  */
-public final class AuthorizationFilters {
-  private AuthorizationFilters() {}
+public final class AuthorizationFilters implements InboundPolicySource {
+  private final InboundPolicyFilters filters;
+
+  private AuthorizationFilters(InboundPolicyFilters filters) {
+    this.filters = filters;
+  }
 
   /** The per-snapshot factory the translator uses in production. */
   public static Function<MeshSnapshot, InboundPolicySource> forMesh(TranslationOptions options) {
-    // Until the authz translation lands, proxies get no RBAC/jwt_authn filters (allow-all, as Istio with no policy).
-    return snapshot -> InboundPolicySource.NONE;
+    return snapshot -> new AuthorizationFilters(InboundPolicyFilters.build(snapshot, options.authz()));
+  }
+
+  @Override
+  public List<HttpFilter> httpFilters(Workload w, ProxyKind kind, int port) {
+    return filters.httpFilters(w, kind, port);
+  }
+
+  @Override
+  public List<Filter> networkFilters(Workload w, ProxyKind kind, int port) {
+    return filters.networkFilters(w, kind, port);
+  }
+
+  @Override
+  public List<TranslationError> errors() {
+    return filters.errors();
   }
 }

@@ -122,6 +122,10 @@ public final class MeshTranslation {
     return snapshot;
   }
 
+  public TranslationOptions options() {
+    return options;
+  }
+
   /**
    * The translation of a newer snapshot, reusing what did not change. When only AuthorizationPolicies or
    * RequestAuthentications changed (outside the root namespace), outbound resources and the proxies of untouched

@@ -4,6 +4,7 @@ import dev.gatehouse.model.MeshSnapshot;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The {@link ProxyConfigGenerator}: keeps the translation of the newest snapshot it has seen and derives the next
@@ -12,16 +13,29 @@ import java.util.function.Function;
  * compare-and-set).
  */
 public final class SnapshotTranslator implements ProxyConfigGenerator {
-  private final TranslationOptions options;
-  private final Function<MeshSnapshot, InboundPolicySource> policies;
+  private final Supplier<TranslationOptions> options;
+  private final Function<TranslationOptions, Function<MeshSnapshot, InboundPolicySource>> policies;
   private final AtomicReference<MeshTranslation> current = new AtomicReference<>();
 
   /**
+   * Fixed options.
+   *
    * @param policies builds the authorization/authentication filters of one snapshot (the authz translation)
    */
   public SnapshotTranslator(TranslationOptions options, Function<MeshSnapshot, InboundPolicySource> policies) {
+    Objects.requireNonNull(options, "options");
+    Objects.requireNonNull(policies, "policies");
+    this.options = () -> options;
+    this.policies = o -> policies;
+  }
+
+  /**
+   * Options that change at run time (fetched JWKS, provider settings): a changed options value (by identity) starts
+   * a fresh translation even for the same snapshot. The filters come from {@link AuthorizationFilters}.
+   */
+  public SnapshotTranslator(Supplier<TranslationOptions> options) {
     this.options = Objects.requireNonNull(options, "options");
-    this.policies = Objects.requireNonNull(policies, "policies");
+    this.policies = AuthorizationFilters::forMesh;
   }
 
   @Override
@@ -30,15 +44,17 @@ public final class SnapshotTranslator implements ProxyConfigGenerator {
   }
 
   public MeshTranslation translationFor(MeshSnapshot snapshot) {
+    TranslationOptions opts = options.get();
     while (true) {
       MeshTranslation cur = current.get();
-      if (cur != null && cur.snapshot() == snapshot) {
+      boolean sameOptions = cur != null && cur.options() == opts;
+      if (sameOptions && cur.snapshot() == snapshot) {
         return cur;
       }
       if (cur != null && cur.snapshot().version() > snapshot.version()) {
-        return MeshTranslation.of(snapshot, options, policies);
+        return MeshTranslation.of(snapshot, opts, policies.apply(opts));
       }
-      MeshTranslation next = cur == null ? MeshTranslation.of(snapshot, options, policies) : cur.next(snapshot);
+      MeshTranslation next = sameOptions ? cur.next(snapshot) : MeshTranslation.of(snapshot, opts, policies.apply(opts));
       if (current.compareAndSet(cur, next)) {
         return next;
       }

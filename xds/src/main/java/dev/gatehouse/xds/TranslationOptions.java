@@ -1,5 +1,6 @@
 package dev.gatehouse.xds;
 
+import dev.gatehouse.xds.authz.AuthzOptions;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -13,9 +14,14 @@ import java.util.TreeSet;
  * @param autoMtls Istio's {@code meshConfig.enableAutoMtls} (default true)
  * @param minimumTlsVersion inbound minimum TLS version ({@code meshMTLS.minProtocolVersion}): "TLSv1_2" or "TLSv1_3"
  * @param cipherSuites inbound TLS 1.2 cipher suites ({@code meshMTLS.cipherSuites}); Istio's list by default
+ * @param authz options of the AuthorizationPolicy / RequestAuthentication translation (ext_authz providers, JWKS)
  */
 public record TranslationOptions(
-    Set<Integer> plaintextInboundPorts, boolean autoMtls, String minimumTlsVersion, List<String> cipherSuites) {
+    Set<Integer> plaintextInboundPorts,
+    boolean autoMtls,
+    String minimumTlsVersion,
+    List<String> cipherSuites,
+    AuthzOptions authz) {
 
   /** Istio's default inbound cipher suites (pilot/pkg/security/model: SupportedCiphers). */
   public static final List<String> ISTIO_CIPHER_SUITES =
@@ -35,21 +41,31 @@ public record TranslationOptions(
       throw new IllegalArgumentException("minimumTlsVersion must be TLSv1_2 or TLSv1_3: " + minimumTlsVersion);
     }
     cipherSuites = cipherSuites == null || cipherSuites.isEmpty() ? ISTIO_CIPHER_SUITES : List.copyOf(cipherSuites);
+    authz = authz == null ? AuthzOptions.defaults() : authz;
+  }
+
+  public TranslationOptions(
+      Set<Integer> plaintextInboundPorts, boolean autoMtls, String minimumTlsVersion, List<String> cipherSuites) {
+    this(plaintextInboundPorts, autoMtls, minimumTlsVersion, cipherSuites, AuthzOptions.defaults());
   }
 
   public static TranslationOptions defaults() {
-    return new TranslationOptions(Set.of(), true, "TLSv1_2", ISTIO_CIPHER_SUITES);
+    return new TranslationOptions(Set.of(), true, "TLSv1_2", ISTIO_CIPHER_SUITES, AuthzOptions.defaults());
   }
 
   public TranslationOptions withPlaintextInboundPorts(Set<Integer> ports) {
-    return new TranslationOptions(ports, autoMtls, minimumTlsVersion, cipherSuites);
+    return new TranslationOptions(ports, autoMtls, minimumTlsVersion, cipherSuites, authz);
   }
 
   public TranslationOptions withAutoMtls(boolean enabled) {
-    return new TranslationOptions(plaintextInboundPorts, enabled, minimumTlsVersion, cipherSuites);
+    return new TranslationOptions(plaintextInboundPorts, enabled, minimumTlsVersion, cipherSuites, authz);
   }
 
   public TranslationOptions withMinimumTlsVersion(String version) {
-    return new TranslationOptions(plaintextInboundPorts, autoMtls, version, cipherSuites);
+    return new TranslationOptions(plaintextInboundPorts, autoMtls, version, cipherSuites, authz);
+  }
+
+  public TranslationOptions withAuthz(AuthzOptions options) {
+    return new TranslationOptions(plaintextInboundPorts, autoMtls, minimumTlsVersion, cipherSuites, options);
   }
 }
