@@ -64,10 +64,20 @@ final class RbacFilterBuilder {
         if (r.shadow() != null) {
           rbac.setShadowRules(r.shadow()).setShadowRulesStatPrefix(shadowPrefix(kind));
         }
-        out.add(httpFilter(HTTP_RBAC, Any.pack(rbac.build())));
+        String role = kind.name().toLowerCase(java.util.Locale.ROOT);
+        out.add(httpFilter(httpRbacName(target, role), Any.pack(rbac.build())));
       }
     }
     return out;
+  }
+
+  /**
+   * Envoy accepts several HTTP filters with the same name (Istio names all of them envoy.filters.http.rbac, and
+   * tools rely on it), but grpc-java NACKs a connection manager with duplicate filter names; proxyless servers get
+   * distinct names ("envoy.filters.http.rbac/deny"). grpc-java picks the implementation by config type, not name.
+   */
+  static String httpRbacName(ChainTarget target, String role) {
+    return target.proxyless() ? HTTP_RBAC + "/" + role : HTTP_RBAC;
   }
 
   static List<Filter> rbacTcp(List<AuthorizationPolicyTranslation> policies, ChainTarget target) {
@@ -141,7 +151,7 @@ final class RbacFilterBuilder {
     List<HttpFilter> out = new ArrayList<>();
     Map<String, Policy> denyAll = failedCustom(policies);
     if (!denyAll.isEmpty()) {
-      out.add(httpFilter(HTTP_RBAC, Any.pack(httpRbac(denyRbac(denyAll)))));
+      out.add(httpFilter(httpRbacName(target, "custom-deny-all"), Any.pack(httpRbac(denyRbac(denyAll)))));
     }
     for (Map.Entry<String, Map<String, Policy>> e : customRulesByProvider(policies, target).entrySet()) {
       String providerName = e.getKey();
@@ -149,7 +159,8 @@ final class RbacFilterBuilder {
       if (provider == null || target.proxyless()) {
         // Istio: an unknown provider turns the CUSTOM rules into DENY rules. Gatehouse does the same on
         // proxyless gRPC, which has no server-side ext_authz: what the provider would have judged is denied.
-        out.add(httpFilter(HTTP_RBAC, Any.pack(httpRbac(badCustomDeny(e.getValue())))));
+        out.add(
+            httpFilter(httpRbacName(target, "custom-" + providerName), Any.pack(httpRbac(badCustomDeny(e.getValue())))));
         continue;
       }
       RBAC shadow = RBAC.newBuilder().setAction(RBAC.Action.DENY).putAllPolicies(e.getValue()).build();
@@ -258,14 +269,17 @@ final class RbacFilterBuilder {
         .build();
   }
 
-  /** ext_authz runs only when the shadow RBAC matched a rule of this provider (Istio filter_enabled_metadata). */
+  /**
+   * ext_authz runs only when the shadow RBAC matched a rule of this provider (Istio filter_enabled_metadata). The
+   * prefix ends with "-" so that provider "opa" does not also fire for the rules of a provider named "opa2".
+   */
   static MetadataMatcher filterEnabled(String rbacFilter, String provider) {
     return MetadataMatcher.newBuilder()
         .setFilter(rbacFilter)
         .addPath(MetadataMatcher.PathSegment.newBuilder().setKey(EXT_AUTHZ_SHADOW_PREFIX + "shadow_effective_policy_id"))
         .setValue(
             ValueMatcher.newBuilder()
-                .setStringMatch(StringMatcher.newBuilder().setPrefix(EXT_AUTHZ_MATCH_PREFIX + "-" + provider)))
+                .setStringMatch(StringMatcher.newBuilder().setPrefix(EXT_AUTHZ_MATCH_PREFIX + "-" + provider + "-")))
         .build();
   }
 
