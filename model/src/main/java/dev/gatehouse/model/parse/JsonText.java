@@ -19,25 +19,38 @@ import java.util.Map;
 final class JsonText {
   private JsonText() {}
 
+  /**
+   * No Istio spec is nested anywhere near this deep; the limit turns a self-referencing YAML alias (or a hostile
+   * map) into an error instead of a stack overflow.
+   */
+  static final int MAX_DEPTH = 64;
+
   static String of(Object tree) {
-    return element(tree).toString();
+    return element(tree, 0).toString();
   }
 
   static JsonElement element(Object v) {
+    return element(v, 0);
+  }
+
+  private static JsonElement element(Object v, int depth) {
     if (v == null) {
       return JsonNull.INSTANCE;
+    }
+    if (depth > MAX_DEPTH && (v instanceof Map<?, ?> || v instanceof List<?>)) {
+      throw new IllegalArgumentException("nested deeper than " + MAX_DEPTH + " levels");
     }
     if (v instanceof Map<?, ?> m) {
       JsonObject o = new JsonObject();
       for (Map.Entry<?, ?> e : m.entrySet()) {
-        o.add(String.valueOf(e.getKey()), element(e.getValue()));
+        o.add(String.valueOf(e.getKey()), element(e.getValue(), depth + 1));
       }
       return o;
     }
     if (v instanceof List<?> l) {
       JsonArray a = new JsonArray(l.size());
       for (Object item : l) {
-        a.add(element(item));
+        a.add(element(item, depth + 1));
       }
       return a;
     }

@@ -99,7 +99,16 @@ public final class KubernetesObjectParser {
     return out;
   }
 
+  /** More objects than any real List holds; YAML aliases could otherwise multiply items exponentially. */
+  private static final int MAX_LIST_OBJECTS = 100_000;
+
   private void expand(Object document, String source, List<ParseResult> out, int depth) {
+    if (out.size() >= MAX_LIST_OBJECTS) {
+      if (out.size() == MAX_LIST_OBJECTS) {
+        out.add(new ParseResult.Failed(source, "more than " + MAX_LIST_OBJECTS + " objects in one document"));
+      }
+      return;
+    }
     if (!(document instanceof Map<?, ?> map)) {
       out.add(new ParseResult.Failed(source, "not a Kubernetes object (" + RawFields.describe(document) + ")"));
       return;
@@ -109,6 +118,7 @@ public final class KubernetesObjectParser {
       return;
     }
     if (depth > 8) {
+      // Also stops a List that contains itself through a YAML alias.
       out.add(new ParseResult.Failed(source, "Lists nested too deeply"));
       return;
     }

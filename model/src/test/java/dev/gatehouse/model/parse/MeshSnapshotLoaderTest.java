@@ -193,4 +193,52 @@ class MeshSnapshotLoaderTest {
     assertThat(s.namespaces().get("a").meta().creationTimestamp())
         .isEqualTo(java.time.Instant.parse("2024-01-02T03:04:05Z"));
   }
+
+  @Test
+  void aSpecThatContainsItselfIsInvalidNotAStackOverflow() {
+    MeshSnapshotLoader.Loaded loaded = MeshSnapshotLoader.load("""
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: loop, namespace: shop}
+        spec: &spec
+          action: DENY
+          rules: [{}]
+          nested: *spec
+        """, MESH);
+    assertThat(loaded.snapshot().invalidPolicies()).singleElement()
+        .satisfies(p -> assertThat(p.reason()).isEqualTo("spec: nested deeper than 64 levels"));
+  }
+
+  @Test
+  void aListThatContainsItselfStops() {
+    List<ParseResult> results = new MeshSnapshotLoader(MESH).parseYaml("""
+        &list
+        apiVersion: v1
+        kind: List
+        items:
+        - {apiVersion: v1, kind: Namespace, metadata: {name: a}}
+        - *list
+        """, "loop.yaml");
+    assertThat(results).hasSize(10);
+    assertThat(results.get(9)).isEqualTo(new ParseResult.Failed("loop.yaml", "Lists nested too deeply"));
+  }
+
+  @Test
+  void aliasesCannotMultiplyAListBeyondTheCap() {
+    // Each level names the previous one 8 times: 8^6 = 262,144 objects from a few lines of YAML.
+    StringBuilder y = new StringBuilder("l0: &l0 [{apiVersion: v1, kind: Namespace, metadata: {name: a}}]\n");
+    for (int i = 1; i <= 6; i++) {
+      y.append("l").append(i).append(": &l").append(i).append(" {apiVersion: v1, kind: List, items: [");
+      for (int j = 0; j < 8; j++) {
+        y.append(j == 0 ? "" : ", ").append(i == 1 ? "{apiVersion: v1, kind: Namespace, metadata: {name: a}}" : "*l" + (i - 1));
+      }
+      y.append("]}\n");
+    }
+    KubernetesObjectParser parser = new KubernetesObjectParser(MESH);
+    Object top = Yaml.object(y.toString()).get("l6");
+    List<ParseResult> results = parser.parseAll(top, "bomb.yaml");
+    assertThat(results).hasSize(100_001);
+    assertThat(results.get(100_000)).isEqualTo(
+        new ParseResult.Failed("bomb.yaml", "more than 100000 objects in one document"));
+  }
 }
