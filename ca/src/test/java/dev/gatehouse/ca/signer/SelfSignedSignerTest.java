@@ -130,6 +130,17 @@ class SelfSignedSignerTest {
   }
 
   @Test
+  void replacingAStaleVersionIsAConflict(@TempDir Path state) throws Exception {
+    FileCaSecretStore store = new FileCaSecretStore(state);
+    CaSecret first = store.createIfAbsent(new CaSecret("a", "b", "c", ""));
+    CaSecret second = store.replace(first, new CaSecret("a2", "b2", "c2", ""));
+    assertThat(store.load().orElseThrow().caCertPem()).isEqualTo("a2");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.replace(first, new CaSecret("a3", "b3", "c3", "")))
+        .isInstanceOf(CaSecretStore.ConflictException.class);
+    assertThat(store.load().orElseThrow()).isEqualTo(second);
+  }
+
+  @Test
   void corruptStoredSecretIsNeverOverwrittenAndTheSignerIsNotReady(@TempDir Path state) throws Exception {
     FileCaSecretStore store = new FileCaSecretStore(state);
     store.createIfAbsent(new CaSecret("not a cert", "not a key", "not a cert", ""));

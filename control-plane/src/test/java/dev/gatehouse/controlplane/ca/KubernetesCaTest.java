@@ -102,6 +102,16 @@ class KubernetesCaTest {
   }
 
   @Test
+  void replacingAStaleResourceVersionIsAConflict() throws Exception {
+    KubernetesCaSecretStore store = new KubernetesCaSecretStore(client, "istio-system", "istio-ca-secret");
+    dev.gatehouse.ca.signer.selfsigned.CaSecret first = store.createIfAbsent(new dev.gatehouse.ca.signer.selfsigned.CaSecret("a", "b", "c", ""));
+    store.replace(first, new dev.gatehouse.ca.signer.selfsigned.CaSecret("a2", "b2", "c2", ""));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.replace(first, new dev.gatehouse.ca.signer.selfsigned.CaSecret("a3", "b3", "c3", "")))
+        .isInstanceOf(dev.gatehouse.ca.signer.selfsigned.CaSecretStore.ConflictException.class);
+    assertThat(store.load().orElseThrow().caCertPem()).isEqualTo("a2");
+  }
+
+  @Test
   void trustBundleIsPublishedInEveryNamespaceIncludingNewOnesAndUpdatedOnChange() throws Exception {
     for (String ns : List.of("istio-system", "kube-system", "shop")) {
       client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
