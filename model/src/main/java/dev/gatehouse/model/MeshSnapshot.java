@@ -76,11 +76,14 @@ public final class MeshSnapshot {
 
     this.workloadsByNamespace = groupBy(workloads.values(), Workload::namespace);
     Map<String, Workload> byIp = new TreeMap<>();
+    java.util.Set<String> shared = new java.util.HashSet<>();
     for (Workload w : workloads.values()) {
-      if (!w.ip().isEmpty()) {
-        byIp.putIfAbsent(w.ip(), w);
+      if (!w.ip().isEmpty() && byIp.putIfAbsent(w.ip(), w) != null) {
+        shared.add(w.ip());
       }
     }
+    // An IP several pods report (hostNetwork pods share their node's) names no single workload: never guess.
+    byIp.keySet().removeAll(shared);
     this.workloadsByIp = Map.copyOf(byIp);
     this.servicesByNamespace = groupBy(services.values(), ServiceInfo::namespace);
     this.servicesByFqdn =
@@ -183,6 +186,7 @@ public final class MeshSnapshot {
     return Optional.ofNullable(workloads.get(key));
   }
 
+  /** The workload with this pod IP; empty when none has it, or when several do (e.g. hostNetwork pods). */
   public Optional<Workload> workloadByIp(String ip) {
     return Optional.ofNullable(workloadsByIp.get(ip));
   }

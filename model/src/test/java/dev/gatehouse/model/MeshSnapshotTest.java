@@ -193,6 +193,31 @@ class MeshSnapshotTest {
   }
 
   @Test
+  void anIpSharedBySeveralPodsNamesNoWorkload() {
+    MeshSnapshot shared = MeshSnapshotLoader.load("""
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: node-agent-a, namespace: kube-system}
+        spec: {hostNetwork: true}
+        status: {podIP: 127.0.0.50}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: node-agent-b, namespace: monitoring}
+        spec: {hostNetwork: true}
+        status: {podIP: 127.0.0.50}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: alone, namespace: shop}
+        status: {podIP: 127.0.0.51}
+        """, MeshConfig.defaults()).snapshot();
+    assertThat(shared.workloadByIp("127.0.0.50")).isEmpty();
+    assertThat(shared.workloadByIp("127.0.0.51")).map(Workload::name).contains("alone");
+    assertThat(shared.workloads()).hasSize(3);
+  }
+
+  @Test
   void policiesInANamespaceAreOldestFirstThenByName() {
     // Istio: within one scope the oldest policy wins, so translators read them in this order.
     assertThat(names(mesh.authorizationPoliciesIn("shop")))
