@@ -9,11 +9,15 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 
 /** The application as the README runs it: on examples/, through --config-dir, ready and scrapeable over HTTP. */
 @SpringBootTest(
@@ -22,6 +26,13 @@ import org.springframework.boot.test.context.SpringBootTest;
     properties = {"gatehouse.grpc.secure-port=0", "gatehouse.grpc.plaintext-port=0"})
 class GatehouseApplicationTest {
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  @DynamicPropertySource
+  static void stateInATempDir(DynamicPropertyRegistry registry) throws IOException {
+    // Keep the CA's on-disk state out of the source tree.
+    Path state = Files.createTempDirectory("gatehouse-state");
+    registry.add("gatehouse.state-dir", state::toString);
+  }
 
   @Value("${local.server.port}")
   int port;
@@ -61,6 +72,7 @@ class GatehouseApplicationTest {
     assertThat(line).contains("config from files under ").contains("examples");
     assertThat(line).contains("7 Pod").contains("4 Namespace").contains("0 invalid policies");
     assertThat(line).contains("http 127.0.0.1:" + port);
+    assertThat(line).doesNotContain("0.0.0.0");
   }
 
   private HttpResponse<String> get(String path) throws IOException, InterruptedException {
