@@ -16,7 +16,9 @@ import java.util.function.Supplier;
  * signature (ES256 or RS256 only; {@code none} and HMAC are refused), {@code iss}, {@code aud} (one of the
  * configured audiences), {@code exp} (required) and {@code nbf} with a small clock skew, and a subject of the form
  * {@code system:serviceaccount:<ns>:<sa>}. Used for the cluster's OIDC issuer and, in file mode, for tokens minted
- * by {@link LocalTokenIssuer}. Thread-safe; the key set is re-read per call so it can be refreshed.
+ * by {@link LocalTokenIssuer}. A token that verified is remembered until its {@code exp} (at most 5 minutes, bounded
+ * LRU), so an agent's repeated CSRs cost one signature check. Thread-safe; the key set is re-read per verification so
+ * it can be refreshed.
  */
 public final class JwtAuthenticator implements CallerAuthenticator {
   public static final String NAME = "jwt";
@@ -27,6 +29,7 @@ public final class JwtAuthenticator implements CallerAuthenticator {
   private final String trustDomain;
   private final Clock clock;
   private final Duration clockSkew;
+  private final VerifiedTokenCache verified;
 
   public JwtAuthenticator(
       Supplier<JsonWebKeySet> keys, String issuer, List<String> audiences, String trustDomain, Clock clock, Duration clockSkew) {
@@ -36,6 +39,7 @@ public final class JwtAuthenticator implements CallerAuthenticator {
     this.trustDomain = Objects.requireNonNull(trustDomain, "trustDomain");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.clockSkew = Objects.requireNonNull(clockSkew, "clockSkew");
+    this.verified = new VerifiedTokenCache(clock, 10_000, Duration.ofMinutes(5));
   }
 
   @Override
@@ -48,9 +52,14 @@ public final class JwtAuthenticator implements CallerAuthenticator {
     if (request.bearerToken().isEmpty()) {
       return new AuthenticationResult.NotApplicable(NAME);
     }
+    String token = request.bearerToken().get();
+    Optional<CallerIdentity> cached = verified.get(token);
+    if (cached.isPresent()) {
+      return AuthenticationResult.authenticated(cached.get());
+    }
     JsonWebToken jwt;
     try {
-      jwt = JsonWebToken.parse(request.bearerToken().get());
+      jwt = JsonWebToken.parse(token);
     } catch (IllegalArgumentException e) {
       return reject(e.getMessage());
     }
@@ -88,7 +97,10 @@ public final class JwtAuthenticator implements CallerAuthenticator {
     if (id.isEmpty()) {
       return reject("token subject " + subject + " is not a service account");
     }
-    return AuthenticationResult.authenticated(new CallerIdentity(id.get(), NAME));
+    CallerIdentity identity = new CallerIdentity(id.get(), NAME);
+    // Cached until exp + skew, the bound the expiry check above applies, so caching never extends a token's life.
+    verified.put(token, identity, Optional.of(Instant.ofEpochSecond(exp.get()).plus(clockSkew)));
+    return AuthenticationResult.authenticated(identity);
   }
 
   private AuthenticationResult reject(String reason) {

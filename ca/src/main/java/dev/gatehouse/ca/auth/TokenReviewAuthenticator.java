@@ -1,17 +1,9 @@
 package dev.gatehouse.ca.auth;
 
 import dev.gatehouse.ca.spiffe.SpiffeId;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.HexFormat;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -32,12 +24,7 @@ public final class TokenReviewAuthenticator implements CallerAuthenticator {
   private final List<String> audiences;
   private final String trustDomain;
   private final Clock clock;
-  private final int maxCacheEntries;
-  private final Duration maxCacheTtl;
-  // Guarded by itself; access-ordered for LRU eviction.
-  private final LinkedHashMap<String, CachedReview> cache = new LinkedHashMap<>(64, 0.75f, true);
-
-  private record CachedReview(CallerIdentity identity, Instant until) {}
+  private final VerifiedTokenCache cache;
 
   public TokenReviewAuthenticator(
       TokenReviewer reviewer, List<String> audiences, String trustDomain, Clock clock, int maxCacheEntries, Duration maxCacheTtl) {
@@ -45,8 +32,7 @@ public final class TokenReviewAuthenticator implements CallerAuthenticator {
     this.audiences = List.copyOf(audiences);
     this.trustDomain = Objects.requireNonNull(trustDomain, "trustDomain");
     this.clock = Objects.requireNonNull(clock, "clock");
-    this.maxCacheEntries = maxCacheEntries;
-    this.maxCacheTtl = Objects.requireNonNull(maxCacheTtl, "maxCacheTtl");
+    this.cache = new VerifiedTokenCache(clock, maxCacheEntries, Objects.requireNonNull(maxCacheTtl, "maxCacheTtl"));
   }
 
   @Override
@@ -63,11 +49,9 @@ public final class TokenReviewAuthenticator implements CallerAuthenticator {
     if (token.get().length() > JsonWebToken.MAX_TOKEN_LENGTH) {
       return new AuthenticationResult.Rejected(NAME, "token too large");
     }
-    String key = cacheKey(token.get());
-    Instant now = clock.instant();
-    CallerIdentity cached = lookup(key, now);
-    if (cached != null) {
-      return AuthenticationResult.authenticated(cached);
+    Optional<CallerIdentity> cached = cache.get(token.get());
+    if (cached.isPresent()) {
+      return AuthenticationResult.authenticated(cached.get());
     }
     TokenReview review;
     try {
@@ -90,70 +74,12 @@ public final class TokenReviewAuthenticator implements CallerAuthenticator {
       return new AuthenticationResult.Rejected(NAME, "token user " + review.userName() + " is not a service account");
     }
     CallerIdentity identity = new CallerIdentity(id.get(), NAME);
-    remember(key, identity, cacheUntil(token.get(), now));
+    cache.put(token.get(), identity, VerifiedTokenCache.unverifiedExpiry(token.get()));
     return AuthenticationResult.authenticated(identity);
   }
 
   /** Number of cached reviews; for tests and metrics. */
   public int cachedReviews() {
-    synchronized (cache) {
-      return cache.size();
-    }
-  }
-
-  private Instant cacheUntil(String token, Instant now) {
-    Instant limit = now.plus(maxCacheTtl);
-    try {
-      Optional<Long> exp = JsonWebToken.parse(token).numericClaim("exp");
-      if (exp.isPresent()) {
-        Instant expiry = Instant.ofEpochSecond(exp.get());
-        return expiry.isBefore(limit) ? expiry : limit;
-      }
-    } catch (IllegalArgumentException e) {
-      // Opaque token the API server still accepted: fall through to the fixed bound.
-    }
-    return limit;
-  }
-
-  private CallerIdentity lookup(String key, Instant now) {
-    synchronized (cache) {
-      CachedReview entry = cache.get(key);
-      if (entry == null) {
-        return null;
-      }
-      if (!now.isBefore(entry.until())) {
-        cache.remove(key);
-        return null;
-      }
-      return entry.identity();
-    }
-  }
-
-  private void remember(String key, CallerIdentity identity, Instant until) {
-    if (maxCacheEntries <= 0 || !until.isAfter(clock.instant())) {
-      return;
-    }
-    synchronized (cache) {
-      cache.put(key, new CachedReview(identity, until));
-      if (cache.size() > maxCacheEntries) {
-        Instant now = clock.instant();
-        cache.values().removeIf(e -> !now.isBefore(e.until()));
-        Iterator<Map.Entry<String, CachedReview>> eldest = cache.entrySet().iterator();
-        while (cache.size() > maxCacheEntries && eldest.hasNext()) {
-          eldest.next();
-          eldest.remove();
-        }
-      }
-    }
-  }
-
-  // Tokens are credentials: only their digest is kept in memory.
-  private static String cacheKey(String token) {
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return cache.size();
   }
 }

@@ -43,6 +43,22 @@ class JwtAuthenticatorTest {
   }
 
   @Test
+  void verifiedTokenIsReusedButNeverPastItsExpiry() {
+    java.util.concurrent.atomic.AtomicInteger keyLookups = new java.util.concurrent.atomic.AtomicInteger();
+    JwtAuthenticator counting = new JwtAuthenticator(() -> {
+      keyLookups.incrementAndGet();
+      return issuer.keySet();
+    }, ISSUER, List.of("istio-ca"), "cluster.local", clock, Duration.ofSeconds(30));
+    String token = issuer.mint("shop", "cart", List.of("istio-ca"), clock.instant(), Duration.ofMinutes(2));
+    for (int i = 0; i < 10; i++) {
+      assertThat(counting.authenticate(AuthenticationRequest.ofToken(token))).isInstanceOf(AuthenticationResult.Authenticated.class);
+    }
+    assertThat(keyLookups).hasValue(1);
+    clock.advance(Duration.ofMinutes(2).plusSeconds(31));
+    assertRejected(counting.authenticate(AuthenticationRequest.ofToken(token)), "expired");
+  }
+
+  @Test
   void wrongAudienceIsRejected() {
     assertRejected(authenticate(issuer.mint("shop", "cart", List.of("api"), clock.instant(), Duration.ofHours(1))), "audience");
   }
