@@ -21,7 +21,7 @@ class AuthorizationPolicyParsingTest {
 
   @BeforeAll
   static void load() {
-    fixture = Yaml.resource("authorization-policies.yaml");
+    fixture = Fixtures.resource("authorization-policies.yaml");
   }
 
   @Test
@@ -35,7 +35,7 @@ class AuthorizationPolicyParsingTest {
 
   @Test
   void allowExampleKeepsSourcesOperationsAndConditionsInOrder() {
-    Policy<AuthorizationPolicy> p = Yaml.policyIn(fixture, "foo", "httpbin");
+    Policy<AuthorizationPolicy> p = Fixtures.policyIn(fixture, "foo", "httpbin");
     assertThat(p.kind()).isEqualTo(PolicyKind.AUTHORIZATION_POLICY);
     AuthorizationPolicy spec = p.spec();
     assertThat(spec.getAction()).isEqualTo(AuthorizationPolicy.Action.ALLOW);
@@ -59,7 +59,7 @@ class AuthorizationPolicyParsingTest {
 
   @Test
   void metadataIsCarriedIntoTheResourceMeta() {
-    Policy<AuthorizationPolicy> p = Yaml.policyIn(fixture, "foo", "httpbin");
+    Policy<AuthorizationPolicy> p = Fixtures.policyIn(fixture, "foo", "httpbin");
     assertThat(p.meta().apiVersion()).isEqualTo("security.istio.io/v1");
     assertThat(p.meta().kind()).isEqualTo("AuthorizationPolicy");
     assertThat(p.meta().creationTimestamp()).isEqualTo(Instant.parse("2024-03-01T10:00:00Z"));
@@ -72,22 +72,22 @@ class AuthorizationPolicyParsingTest {
 
   @Test
   void denyAndAuditActionsAreRead() {
-    AuthorizationPolicy deny = Yaml.<AuthorizationPolicy>policyIn(fixture, "foo", "deny-dev-post").spec();
+    AuthorizationPolicy deny = Fixtures.<AuthorizationPolicy>policyIn(fixture, "foo", "deny-dev-post").spec();
     assertThat(deny.getAction()).isEqualTo(AuthorizationPolicy.Action.DENY);
     assertThat(deny.getRules(0).getFrom(0).getSource().getNamespacesList()).containsExactly("dev");
 
-    AuthorizationPolicy ports = Yaml.<AuthorizationPolicy>policyIn(fixture, "foo", "deny-post-8080").spec();
+    AuthorizationPolicy ports = Fixtures.<AuthorizationPolicy>policyIn(fixture, "foo", "deny-post-8080").spec();
     assertThat(ports.getRules(0).getTo(0).getOperation().getPortsList()).containsExactly("8080");
 
-    AuthorizationPolicy audit = Yaml.<AuthorizationPolicy>policyIn(fixture, "ns1", "anyname").spec();
+    AuthorizationPolicy audit = Fixtures.<AuthorizationPolicy>policyIn(fixture, "ns1", "anyname").spec();
     assertThat(audit.getAction()).isEqualTo(AuthorizationPolicy.Action.AUDIT);
     assertThat(audit.getSelector().getMatchLabelsMap()).isEqualTo(Map.of("app", "myapi"));
   }
 
   @Test
   void allowNothingAndAllowAllStayDistinguishable() {
-    AuthorizationPolicy nothing = Yaml.<AuthorizationPolicy>policyIn(fixture, "foo", "allow-nothing").spec();
-    AuthorizationPolicy all = Yaml.<AuthorizationPolicy>policyIn(fixture, "foo", "allow-all").spec();
+    AuthorizationPolicy nothing = Fixtures.<AuthorizationPolicy>policyIn(fixture, "foo", "allow-nothing").spec();
+    AuthorizationPolicy all = Fixtures.<AuthorizationPolicy>policyIn(fixture, "foo", "allow-all").spec();
     // spec: {} is ALLOW with no rules: it matches nothing, so everything is denied.
     assertThat(nothing).isEqualTo(AuthorizationPolicy.getDefaultInstance());
     // rules: [{}] is one empty rule: it matches everything.
@@ -96,14 +96,14 @@ class AuthorizationPolicyParsingTest {
 
   @Test
   void dryRunAnnotationIsKeptAndNamespaceDefaults() {
-    Policy<AuthorizationPolicy> p = Yaml.policyIn(fixture, "default", "dry-run-example");
+    Policy<AuthorizationPolicy> p = Fixtures.policyIn(fixture, "default", "dry-run-example");
     assertThat(p.meta().annotations()).containsEntry("istio.io/dry-run", "true");
     assertThat(p.spec().getAction()).isEqualTo(AuthorizationPolicy.Action.DENY);
   }
 
   @Test
   void everySourceFieldIncludingTheNegationsIsRead() {
-    AuthorizationPolicy spec = Yaml.<AuthorizationPolicy>policyIn(fixture, "bar", "every-field").spec();
+    AuthorizationPolicy spec = Fixtures.<AuthorizationPolicy>policyIn(fixture, "bar", "every-field").spec();
     assertThat(spec.getSelector().getMatchLabelsMap()).isEqualTo(Map.of("app", "httpbin", "version", "v1"));
     Source s = spec.getRules(0).getFrom(0).getSource();
     assertThat(s.getPrincipalsList()).containsExactly("cluster.local/ns/bar/sa/client", "*/sa/admin");
@@ -128,7 +128,7 @@ class AuthorizationPolicyParsingTest {
 
   @Test
   void everyOperationFieldIncludingTheNegationsIsRead() {
-    AuthorizationPolicy spec = Yaml.<AuthorizationPolicy>policyIn(fixture, "bar", "every-field").spec();
+    AuthorizationPolicy spec = Fixtures.<AuthorizationPolicy>policyIn(fixture, "bar", "every-field").spec();
     Operation op = spec.getRules(0).getTo(0).getOperation();
     assertThat(op.getHostsList()).containsExactly("httpbin.bar.svc.cluster.local", "*.example.com");
     assertThat(op.getNotHostsList()).containsExactly("admin.example.com");
@@ -142,7 +142,7 @@ class AuthorizationPolicyParsingTest {
 
   @Test
   void everyConditionIsReadWithValuesAndNotValues() {
-    AuthorizationPolicy spec = Yaml.<AuthorizationPolicy>policyIn(fixture, "bar", "every-field").spec();
+    AuthorizationPolicy spec = Fixtures.<AuthorizationPolicy>policyIn(fixture, "bar", "every-field").spec();
     assertThat(spec.getRules(0).getWhenList())
         .containsExactly(
             Condition.newBuilder()
@@ -158,7 +158,7 @@ class AuthorizationPolicyParsingTest {
 
   @Test
   void customActionCarriesItsProvider() {
-    AuthorizationPolicy spec = Yaml.<AuthorizationPolicy>policyIn(fixture, "istio-system", "ext-authz").spec();
+    AuthorizationPolicy spec = Fixtures.<AuthorizationPolicy>policyIn(fixture, "istio-system", "ext-authz").spec();
     assertThat(spec.getAction()).isEqualTo(AuthorizationPolicy.Action.CUSTOM);
     assertThat(spec.hasProvider()).isTrue();
     assertThat(spec.getProvider().getName()).isEqualTo("my-ext-authz-service");
@@ -167,7 +167,7 @@ class AuthorizationPolicyParsingTest {
 
   @Test
   void targetRefAndTargetRefsAreRead() {
-    AuthorizationPolicy gateway = Yaml.<AuthorizationPolicy>policyIn(fixture, "istio-ingress", "gateway-target").spec();
+    AuthorizationPolicy gateway = Fixtures.<AuthorizationPolicy>policyIn(fixture, "istio-ingress", "gateway-target").spec();
     assertThat(gateway.getTargetRef())
         .isEqualTo(
             PolicyTargetReference.newBuilder()
@@ -177,7 +177,7 @@ class AuthorizationPolicyParsingTest {
                 .build());
     assertThat(gateway.hasSelector()).isFalse();
 
-    AuthorizationPolicy services = Yaml.<AuthorizationPolicy>policyIn(fixture, "bar", "service-targets").spec();
+    AuthorizationPolicy services = Fixtures.<AuthorizationPolicy>policyIn(fixture, "bar", "service-targets").spec();
     assertThat(services.getTargetRefsList())
         .extracting(PolicyTargetReference::getKind, PolicyTargetReference::getGroup, PolicyTargetReference::getName)
         .containsExactly(
@@ -195,8 +195,8 @@ class AuthorizationPolicyParsingTest {
           rules:
           - from: [{source: {principals: ["cluster.local/ns/foo/sa/b"]}}]
         """;
-    Policy<AuthorizationPolicy> v1 = Yaml.policy("apiVersion: security.istio.io/v1\n" + body);
-    Policy<AuthorizationPolicy> beta = Yaml.policy("apiVersion: security.istio.io/v1beta1\n" + body);
+    Policy<AuthorizationPolicy> v1 = Fixtures.policy("apiVersion: security.istio.io/v1\n" + body);
+    Policy<AuthorizationPolicy> beta = Fixtures.policy("apiVersion: security.istio.io/v1beta1\n" + body);
     assertThat(v1.spec()).isEqualTo(beta.spec());
     assertThat(v1.meta().apiVersion()).isEqualTo("security.istio.io/v1");
     assertThat(beta.meta().apiVersion()).isEqualTo("security.istio.io/v1beta1");
@@ -204,7 +204,7 @@ class AuthorizationPolicyParsingTest {
 
   @Test
   void snakeCaseFieldNamesAreAcceptedAsProtobufJsonDoes() {
-    Policy<AuthorizationPolicy> p = Yaml.policy("""
+    Policy<AuthorizationPolicy> p = Fixtures.policy("""
         apiVersion: security.istio.io/v1
         kind: AuthorizationPolicy
         metadata: {name: snake, namespace: foo}
@@ -217,7 +217,7 @@ class AuthorizationPolicyParsingTest {
 
   @Test
   void missingSpecIsAnEmptySpec() {
-    Policy<AuthorizationPolicy> p = Yaml.policy("""
+    Policy<AuthorizationPolicy> p = Fixtures.policy("""
         apiVersion: security.istio.io/v1
         kind: AuthorizationPolicy
         metadata: {name: bare, namespace: foo}

@@ -23,7 +23,7 @@ class CoreObjectParsingTest {
 
   @BeforeAll
   static void load() {
-    fixture = Yaml.resource("core-objects.yaml");
+    fixture = Fixtures.resource("core-objects.yaml");
   }
 
   private static Object find(String kind) {
@@ -90,7 +90,7 @@ class CoreObjectParsingTest {
   @Test
   void serviceFqdnUsesTheMeshClusterDomain() {
     MeshConfig mesh = new MeshConfig("example.org", List.of(), "istio-system", MtlsMode.STRICT, "corp.example");
-    ParseResult r = new KubernetesObjectParser(mesh).parse(Yaml.object("""
+    ParseResult r = new KubernetesObjectParser(mesh).parse(Fixtures.object("""
         apiVersion: v1
         kind: Service
         metadata: {name: db, namespace: data}
@@ -126,7 +126,7 @@ class CoreObjectParsingTest {
 
   @Test
   void v1beta1EndpointSliceTakesTheZoneFromTopology() {
-    EndpointSliceInfo slice = (EndpointSliceInfo) Yaml.value("""
+    EndpointSliceInfo slice = (EndpointSliceInfo) Fixtures.value("""
         apiVersion: discovery.k8s.io/v1beta1
         kind: EndpointSlice
         metadata: {name: old, namespace: shop, labels: {kubernetes.io/service-name: cart}}
@@ -139,7 +139,7 @@ class CoreObjectParsingTest {
 
   @Test
   void istioProxyContainerAloneMeansSidecar() {
-    Workload w = (Workload) Yaml.value("""
+    Workload w = (Workload) Fixtures.value("""
         apiVersion: v1
         kind: Pod
         metadata: {name: p, namespace: a}
@@ -152,7 +152,7 @@ class CoreObjectParsingTest {
 
   @Test
   void nativeSidecarInitContainerMeansSidecarAndItsPortsServe() {
-    Workload w = (Workload) Yaml.value("""
+    Workload w = (Workload) Fixtures.value("""
         apiVersion: v1
         kind: Pod
         metadata: {name: p, namespace: a}
@@ -171,7 +171,7 @@ class CoreObjectParsingTest {
 
   @Test
   void tlsModeLabelAloneMeansSidecar() {
-    Workload w = (Workload) Yaml.value("""
+    Workload w = (Workload) Fixtures.value("""
         apiVersion: v1
         kind: Pod
         metadata: {name: p, namespace: a, labels: {security.istio.io/tlsMode: istio}}
@@ -182,7 +182,7 @@ class CoreObjectParsingTest {
 
   @Test
   void aPlainPodHasNoSidecarAndDefaults() {
-    Workload w = (Workload) Yaml.value("""
+    Workload w = (Workload) Fixtures.value("""
         apiVersion: v1
         kind: Pod
         metadata: {name: p, labels: {security.istio.io/tlsMode: disabled}}
@@ -198,7 +198,7 @@ class CoreObjectParsingTest {
 
   @Test
   void deprecatedServiceAccountFieldAndPodIpsAreFallbacks() {
-    Workload w = (Workload) Yaml.value("""
+    Workload w = (Workload) Fixtures.value("""
         apiVersion: v1
         kind: Pod
         metadata: {name: p, namespace: a}
@@ -212,7 +212,7 @@ class CoreObjectParsingTest {
   @Test
   void grpcInjectionTemplatesMeanProxylessGrpc() {
     for (String templates : List.of("grpc-agent", "grpc-simple", "sidecar, grpc-agent")) {
-      Workload w = (Workload) Yaml.value("""
+      Workload w = (Workload) Fixtures.value("""
           apiVersion: v1
           kind: Pod
           metadata: {name: p, namespace: a, annotations: {inject.istio.io/templates: "%s"}}
@@ -221,7 +221,7 @@ class CoreObjectParsingTest {
       assertThat(w.proxylessGrpc()).as(templates).isTrue();
       assertThat(w.inMesh()).isTrue();
     }
-    Workload sidecarTemplate = (Workload) Yaml.value("""
+    Workload sidecarTemplate = (Workload) Fixtures.value("""
         apiVersion: v1
         kind: Pod
         metadata: {name: p, namespace: a, annotations: {inject.istio.io/templates: "sidecar"}}
@@ -232,13 +232,13 @@ class CoreObjectParsingTest {
 
   @Test
   void gatehouseProxylessAnnotationMustBeTrue() {
-    Workload on = (Workload) Yaml.value("""
+    Workload on = (Workload) Fixtures.value("""
         apiVersion: v1
         kind: Pod
         metadata: {name: p, namespace: a, annotations: {proxyless.gatehouse.dev/grpc: "true"}}
         spec: {containers: [{name: app}]}
         """);
-    Workload off = (Workload) Yaml.value("""
+    Workload off = (Workload) Fixtures.value("""
         apiVersion: v1
         kind: Pod
         metadata: {name: p, namespace: a, annotations: {proxyless.gatehouse.dev/grpc: "false"}}
@@ -251,7 +251,7 @@ class CoreObjectParsingTest {
   @Test
   void finishedPodsAreIgnored() {
     for (String phase : List.of("Succeeded", "Failed")) {
-      ParseResult r = Yaml.parse("""
+      ParseResult r = Fixtures.parse("""
           apiVersion: v1
           kind: Pod
           metadata: {name: job-1, namespace: batch}
@@ -261,7 +261,7 @@ class CoreObjectParsingTest {
       assertThat(r).isInstanceOf(ParseResult.Ignored.class);
       assertThat(((ParseResult.Ignored) r).reason()).contains(phase);
     }
-    assertThat(Yaml.parse("""
+    assertThat(Fixtures.parse("""
         apiVersion: v1
         kind: Pod
         metadata: {name: job-2, namespace: batch}
@@ -271,7 +271,7 @@ class CoreObjectParsingTest {
 
   @Test
   void malformedCoreFieldsFailWithTheirPath() {
-    ParseResult.Failed badPort = Yaml.failed("""
+    ParseResult.Failed badPort = Fixtures.failed("""
         apiVersion: v1
         kind: Pod
         metadata: {name: p, namespace: a}
@@ -282,7 +282,7 @@ class CoreObjectParsingTest {
     assertThat(badPort.reason())
         .isEqualTo("Pod a/p: spec.containers[0].ports[0].containerPort: expected an integer, got \"http\"");
 
-    ParseResult.Failed outOfRange = Yaml.failed("""
+    ParseResult.Failed outOfRange = Fixtures.failed("""
         apiVersion: v1
         kind: Service
         metadata: {name: s, namespace: a}
@@ -291,7 +291,7 @@ class CoreObjectParsingTest {
         """);
     assertThat(outOfRange.reason()).contains("spec.ports[0].port: expected a port in 1..65535, got 70000");
 
-    ParseResult.Failed labels = Yaml.failed("""
+    ParseResult.Failed labels = Fixtures.failed("""
         apiVersion: v1
         kind: Pod
         metadata: {name: p, namespace: a, labels: {app: [x]}}
@@ -301,7 +301,7 @@ class CoreObjectParsingTest {
 
   @Test
   void unquotedNumericLabelValuesAreReadAsText() {
-    Workload w = (Workload) Yaml.value("""
+    Workload w = (Workload) Fixtures.value("""
         apiVersion: v1
         kind: Pod
         metadata: {name: p, namespace: a, labels: {version: 2, canary: true}}

@@ -20,23 +20,23 @@ class DestinationRuleParsingTest {
 
   @BeforeAll
   static void load() {
-    fixture = Yaml.resource("destination-rules.yaml");
+    fixture = Fixtures.resource("destination-rules.yaml");
   }
 
   @Test
   void allThreeApiVersionsParse() {
     assertThat(fixture).hasSize(3);
-    assertThat(Yaml.<DestinationRule>policyIn(fixture, "prod", "bookinfo-ratings").meta().apiVersion())
+    assertThat(Fixtures.<DestinationRule>policyIn(fixture, "prod", "bookinfo-ratings").meta().apiVersion())
         .isEqualTo("networking.istio.io/v1");
-    assertThat(Yaml.<DestinationRule>policyIn(fixture, "default", "db-mtls").meta().apiVersion())
+    assertThat(Fixtures.<DestinationRule>policyIn(fixture, "default", "db-mtls").meta().apiVersion())
         .isEqualTo("networking.istio.io/v1alpha3");
-    assertThat(Yaml.<DestinationRule>policyIn(fixture, "default", "tls-origination").meta().apiVersion())
+    assertThat(Fixtures.<DestinationRule>policyIn(fixture, "default", "tls-origination").meta().apiVersion())
         .isEqualTo("networking.istio.io/v1beta1");
   }
 
   @Test
   void trafficPolicyTlsAndPortLevelTlsAreRead() {
-    Policy<DestinationRule> p = Yaml.policyIn(fixture, "prod", "bookinfo-ratings");
+    Policy<DestinationRule> p = Fixtures.policyIn(fixture, "prod", "bookinfo-ratings");
     assertThat(p.kind()).isEqualTo(PolicyKind.DESTINATION_RULE);
     DestinationRule dr = p.spec();
     assertThat(dr.getHost()).isEqualTo("ratings.prod.svc.cluster.local");
@@ -58,7 +58,7 @@ class DestinationRuleParsingTest {
 
   @Test
   void loadBalancerAndConnectionPoolArePresentAsOpaqueStructs() {
-    TrafficPolicy tp = Yaml.<DestinationRule>policyIn(fixture, "prod", "bookinfo-ratings").spec().getTrafficPolicy();
+    TrafficPolicy tp = Fixtures.<DestinationRule>policyIn(fixture, "prod", "bookinfo-ratings").spec().getTrafficPolicy();
     assertThat(tp.hasLoadBalancer()).isTrue();
     assertThat(tp.getLoadBalancer().getFieldsOrThrow("simple").getStringValue()).isEqualTo("LEAST_REQUEST");
     assertThat(tp.hasConnectionPool()).isTrue();
@@ -70,7 +70,7 @@ class DestinationRuleParsingTest {
 
   @Test
   void subsetsCarryLabelsAndTheirOwnTls() {
-    DestinationRule dr = Yaml.<DestinationRule>policyIn(fixture, "prod", "bookinfo-ratings").spec();
+    DestinationRule dr = Fixtures.<DestinationRule>policyIn(fixture, "prod", "bookinfo-ratings").spec();
     assertThat(dr.getSubsetsList()).extracting(Subset::getName).containsExactly("testversion", "v1");
     Subset test = dr.getSubsets(0);
     assertThat(test.getLabelsMap()).isEqualTo(Map.of("version", "v3"));
@@ -85,7 +85,7 @@ class DestinationRuleParsingTest {
 
   @Test
   void trafficFieldsGatehouseDoesNotModelAreIgnored() {
-    Policy<DestinationRule> p = Yaml.policy("""
+    Policy<DestinationRule> p = Fixtures.policy("""
         apiVersion: networking.istio.io/v1
         kind: DestinationRule
         metadata: {name: future, namespace: default}
@@ -101,7 +101,7 @@ class DestinationRuleParsingTest {
 
   @Test
   void aMisspeltTlsModeIsInvalidInsteadOfSilentlyPlaintext() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: networking.istio.io/v1
         kind: DestinationRule
         metadata: {name: typo, namespace: default}
@@ -122,7 +122,7 @@ class DestinationRuleParsingTest {
 
   @Test
   void aTlsBlockOfTheWrongShapeIsInvalid() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: networking.istio.io/v1
         kind: DestinationRule
         metadata: {name: shape, namespace: default}

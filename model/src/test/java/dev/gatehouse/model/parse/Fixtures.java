@@ -16,8 +16,8 @@ import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 /** Test fixtures: YAML text or classpath resources read the way the config sources read them. */
-final class Yaml {
-  private Yaml() {}
+final class Fixtures {
+  private Fixtures() {}
 
   static final MeshConfig MESH = MeshConfig.defaults();
 
@@ -74,7 +74,7 @@ final class Yaml {
   }
 
   static String text(String name) {
-    try (InputStream in = Yaml.class.getResourceAsStream("/fixtures/" + name)) {
+    try (InputStream in = Fixtures.class.getResourceAsStream("/fixtures/" + name)) {
       if (in == null) {
         throw new IllegalArgumentException("no fixture " + name);
       }

@@ -14,7 +14,7 @@ class InvalidPolicyTest {
 
   @Test
   void unknownFieldKeepsMetadataSelectorAndAction() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: AuthorizationPolicy
         metadata:
@@ -40,7 +40,7 @@ class InvalidPolicyTest {
 
   @Test
   void anUnknownActionIsKeptVerbatimForTheTranslatorToTreatAsDeny() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: AuthorizationPolicy
         metadata: {name: odd, namespace: shop}
@@ -55,7 +55,7 @@ class InvalidPolicyTest {
 
   @Test
   void anAbsentActionIsAllowAsIstioDefaultsIt() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: AuthorizationPolicy
         metadata: {name: typo, namespace: shop}
@@ -67,7 +67,7 @@ class InvalidPolicyTest {
 
   @Test
   void anActionThatIsNotTextIsUnreadable() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: AuthorizationPolicy
         metadata: {name: typo, namespace: shop}
@@ -79,7 +79,7 @@ class InvalidPolicyTest {
 
   @Test
   void aSemanticErrorKeepsTheParsedActionAndSelector() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: security.istio.io/v1beta1
         kind: AuthorizationPolicy
         metadata: {name: ext, namespace: shop}
@@ -95,7 +95,7 @@ class InvalidPolicyTest {
 
   @Test
   void aMalformedSelectorIsUnreadableSoThePolicyCoversTheNamespace() {
-    InvalidPolicy listValue = Yaml.invalid("""
+    InvalidPolicy listValue = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: AuthorizationPolicy
         metadata: {name: bad-selector, namespace: shop}
@@ -107,7 +107,7 @@ class InvalidPolicyTest {
     assertThat(listValue.selector()).isEmpty();
     assertThat(listValue.action()).isEqualTo("DENY");
 
-    InvalidPolicy scalarSelector = Yaml.invalid("""
+    InvalidPolicy scalarSelector = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: PeerAuthentication
         metadata: {name: bad-selector, namespace: shop}
@@ -120,7 +120,7 @@ class InvalidPolicyTest {
 
   @Test
   void aSpecThatIsNotAnObjectIsInvalidWithAnUnreadableSelector() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: RequestAuthentication
         metadata: {name: scalar, namespace: shop}
@@ -132,7 +132,7 @@ class InvalidPolicyTest {
 
   @Test
   void numericSelectorValuesReadAsTextJustAsTheValidParseDoes() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: AuthorizationPolicy
         metadata: {name: v2, namespace: shop}
@@ -145,7 +145,7 @@ class InvalidPolicyTest {
 
   @Test
   void aBadCreationTimestampMakesThePolicyInvalidNotLost() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: AuthorizationPolicy
         metadata: {name: when, namespace: shop, creationTimestamp: yesterday}
@@ -157,7 +157,7 @@ class InvalidPolicyTest {
 
   @Test
   void dryRunNeedsAGoBooleanAndAnAllowOrDenyPolicy() {
-    InvalidPolicy badValue = Yaml.invalid("""
+    InvalidPolicy badValue = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: AuthorizationPolicy
         metadata: {name: dry, namespace: shop, annotations: {istio.io/dry-run: "yes"}}
@@ -165,7 +165,7 @@ class InvalidPolicyTest {
         """);
     assertThat(badValue.reason()).isEqualTo("annotation istio.io/dry-run with invalid value (yes)");
 
-    InvalidPolicy audit = Yaml.invalid("""
+    InvalidPolicy audit = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: AuthorizationPolicy
         metadata: {name: dry, namespace: shop, annotations: {istio.io/dry-run: "true"}}
@@ -174,7 +174,7 @@ class InvalidPolicyTest {
     assertThat(audit.reason())
         .isEqualTo("the annotation istio.io/dry-run currently only supports action ALLOW/DENY, found action AUDIT");
 
-    InvalidPolicy peer = Yaml.invalid("""
+    InvalidPolicy peer = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: PeerAuthentication
         metadata: {name: dry, namespace: shop, annotations: {istio.io/dry-run: "true"}}
@@ -185,7 +185,7 @@ class InvalidPolicyTest {
 
   @Test
   void invalidDestinationRuleKeepsItsWorkloadSelector() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: networking.istio.io/v1
         kind: DestinationRule
         metadata: {name: dr, namespace: shop}
@@ -201,7 +201,7 @@ class InvalidPolicyTest {
 
   @Test
   void repeatedReasonsAreReportedOnce() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: AuthorizationPolicy
         metadata: {name: twice, namespace: shop}
@@ -219,7 +219,7 @@ class InvalidPolicyTest {
     for (int i = 0; i < 200; i++) {
       ports.append(i == 0 ? "" : ", ").append("p").append(i);
     }
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: AuthorizationPolicy
         metadata: {name: long, namespace: shop}

@@ -17,11 +17,11 @@ class MeshSnapshotLoaderTest {
   @Test
   void loadsEveryFixtureIntoOneSnapshot() {
     String all = String.join("\n---\n",
-        Yaml.text("core-objects.yaml"),
-        Yaml.text("authorization-policies.yaml"),
-        Yaml.text("peer-authentications.yaml"),
-        Yaml.text("request-authentications.yaml"),
-        Yaml.text("destination-rules.yaml"));
+        Fixtures.text("core-objects.yaml"),
+        Fixtures.text("authorization-policies.yaml"),
+        Fixtures.text("peer-authentications.yaml"),
+        Fixtures.text("request-authentications.yaml"),
+        Fixtures.text("destination-rules.yaml"));
     MeshSnapshotLoader.Loaded loaded = MeshSnapshotLoader.load(all, MESH);
     assertThat(loaded.problems()).isEmpty();
     MeshSnapshot s = loaded.snapshot();
@@ -235,7 +235,7 @@ class MeshSnapshotLoaderTest {
       y.append("]}\n");
     }
     KubernetesObjectParser parser = new KubernetesObjectParser(MESH);
-    Object top = Yaml.object(y.toString()).get("l6");
+    Object top = Fixtures.object(y.toString()).get("l6");
     List<ParseResult> results = parser.parseAll(top, "bomb.yaml");
     assertThat(results).hasSize(100_001);
     assertThat(results.get(100_000)).isEqualTo(

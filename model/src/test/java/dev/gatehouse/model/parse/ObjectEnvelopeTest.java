@@ -15,28 +15,28 @@ import org.junit.jupiter.api.Test;
 
 /** What every object needs before its kind is looked at: kind, apiVersion, metadata.name; lists; odd input. */
 class ObjectEnvelopeTest {
-  private final KubernetesObjectParser parser = new KubernetesObjectParser(Yaml.MESH);
+  private final KubernetesObjectParser parser = new KubernetesObjectParser(Fixtures.MESH);
 
   @Test
   void missingKindApiVersionOrNameFails() {
-    assertThat(Yaml.failed("apiVersion: v1\nmetadata: {name: x}").reason()).isEqualTo("missing kind");
-    assertThat(Yaml.failed("kind: Pod\nmetadata: {name: x}").reason()).isEqualTo("Pod: missing apiVersion");
-    assertThat(Yaml.failed("apiVersion: v1\nkind: Pod").reason()).isEqualTo("Pod: missing metadata");
-    assertThat(Yaml.failed("apiVersion: v1\nkind: Pod\nmetadata: {namespace: a}").reason())
+    assertThat(Fixtures.failed("apiVersion: v1\nmetadata: {name: x}").reason()).isEqualTo("missing kind");
+    assertThat(Fixtures.failed("kind: Pod\nmetadata: {name: x}").reason()).isEqualTo("Pod: missing apiVersion");
+    assertThat(Fixtures.failed("apiVersion: v1\nkind: Pod").reason()).isEqualTo("Pod: missing metadata");
+    assertThat(Fixtures.failed("apiVersion: v1\nkind: Pod\nmetadata: {namespace: a}").reason())
         .isEqualTo("Pod: missing metadata.name");
-    assertThat(Yaml.failed("apiVersion: v1\nkind: Pod\nmetadata: {name: ''}").reason())
+    assertThat(Fixtures.failed("apiVersion: v1\nkind: Pod\nmetadata: {name: ''}").reason())
         .isEqualTo("Pod: missing metadata.name");
   }
 
   @Test
   void aKindThatIsNotTextFails() {
-    assertThat(Yaml.failed("apiVersion: v1\nkind: [Pod]\nmetadata: {name: x}").reason())
+    assertThat(Fixtures.failed("apiVersion: v1\nkind: [Pod]\nmetadata: {name: x}").reason())
         .isEqualTo("object: kind: expected a string, got a list");
   }
 
   @Test
   void unknownKindInAnIstioGroupFails() {
-    ParseResult.Failed f = Yaml.failed("""
+    ParseResult.Failed f = Fixtures.failed("""
         apiVersion: security.istio.io/v1
         kind: AuthorisationPolicy
         metadata: {name: british, namespace: foo}
@@ -48,7 +48,7 @@ class ObjectEnvelopeTest {
 
   @Test
   void otherRealIstioKindsAreIgnored() {
-    ParseResult r = Yaml.parse("""
+    ParseResult r = Fixtures.parse("""
         apiVersion: networking.istio.io/v1
         kind: VirtualService
         metadata: {name: reviews, namespace: foo}
@@ -61,7 +61,7 @@ class ObjectEnvelopeTest {
   void kindsGatehouseDoesNotReadAreIgnored() {
     for (String apiVersionKind : List.of("apps/v1 Deployment", "v1 ConfigMap", "v1 Secret", "telemetry.istio.io/v1 Telemetry")) {
       String[] parts = apiVersionKind.split(" ");
-      ParseResult r = Yaml.parse("apiVersion: " + parts[0] + "\nkind: " + parts[1] + "\nmetadata: {name: x}\n");
+      ParseResult r = Fixtures.parse("apiVersion: " + parts[0] + "\nkind: " + parts[1] + "\nmetadata: {name: x}\n");
       assertThat(r).as(apiVersionKind).isInstanceOf(ParseResult.Ignored.class);
       assertThat(((ParseResult.Ignored) r).kind()).isEqualTo(parts[1]);
     }
@@ -69,7 +69,7 @@ class ObjectEnvelopeTest {
 
   @Test
   void anUnsupportedVersionOfAKnownSecurityKindIsKeptAsInvalidSoItFailsClosed() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: security.istio.io/v2
         kind: AuthorizationPolicy
         metadata: {name: future, namespace: foo}
@@ -86,12 +86,12 @@ class ObjectEnvelopeTest {
 
   @Test
   void destinationRuleAcceptsV1alpha3ButSecurityKindsDoNot() {
-    assertThat(Yaml.parse("""
+    assertThat(Fixtures.parse("""
         apiVersion: security.istio.io/v1alpha3
         kind: PeerAuthentication
         metadata: {name: old, namespace: foo}
         """)).extracting(r -> ((ParseResult.Parsed) r).value()).isInstanceOf(InvalidPolicy.class);
-    assertThat(Yaml.value("""
+    assertThat(Fixtures.value("""
         apiVersion: networking.istio.io/v1alpha3
         kind: DestinationRule
         metadata: {name: dr, namespace: foo}
@@ -101,20 +101,20 @@ class ObjectEnvelopeTest {
 
   @Test
   void namespacedObjectsWithoutNamespaceGoToDefault() {
-    Policy<?> p = Yaml.policy("""
+    Policy<?> p = Fixtures.policy("""
         apiVersion: security.istio.io/v1
         kind: PeerAuthentication
         metadata: {name: default}
         spec: {mtls: {mode: STRICT}}
         """);
     assertThat(p.namespace()).isEqualTo("default");
-    NamespaceInfo ns = (NamespaceInfo) Yaml.value("apiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n");
+    NamespaceInfo ns = (NamespaceInfo) Fixtures.value("apiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n");
     assertThat(ns.meta().namespace()).isEmpty();
   }
 
   @Test
   void parsedResultsCarryKindAndKey() {
-    ParseResult r = Yaml.parse("""
+    ParseResult r = Fixtures.parse("""
         apiVersion: security.istio.io/v1
         kind: PeerAuthentication
         metadata: {name: default, namespace: foo}
@@ -127,7 +127,7 @@ class ObjectEnvelopeTest {
 
   @Test
   void listKindIsExpandedByParseAll() {
-    List<ParseResult> results = parser.parseAll(Yaml.object("""
+    List<ParseResult> results = parser.parseAll(Fixtures.object("""
         apiVersion: v1
         kind: List
         items:
@@ -152,7 +152,7 @@ class ObjectEnvelopeTest {
 
   @Test
   void typedListItemsInheritKindAndApiVersionAsTheApiServerOmitsThem() {
-    List<ParseResult> results = parser.parseAll(Yaml.object("""
+    List<ParseResult> results = parser.parseAll(Fixtures.object("""
         apiVersion: security.istio.io/v1
         kind: AuthorizationPolicyList
         metadata: {resourceVersion: "99"}
@@ -167,7 +167,7 @@ class ObjectEnvelopeTest {
 
   @Test
   void nestedListsAndEmptyListsExpand() {
-    List<ParseResult> results = parser.parseAll(Yaml.object("""
+    List<ParseResult> results = parser.parseAll(Fixtures.object("""
         apiVersion: v1
         kind: List
         items:
@@ -183,7 +183,7 @@ class ObjectEnvelopeTest {
 
   @Test
   void parseOfAListSaysToUseParseAll() {
-    assertThat(Yaml.failed("apiVersion: v1\nkind: List\nitems: []\n").reason()).contains("parseAll");
+    assertThat(Fixtures.failed("apiVersion: v1\nkind: List\nitems: []\n").reason()).contains("parseAll");
   }
 
   @Test
@@ -235,7 +235,7 @@ class ObjectEnvelopeTest {
   @Test
   void aTimestampAlreadyReadAsADateIsAccepted() {
     // Plain SnakeYAML (not the loader) turns an unquoted timestamp into java.util.Date.
-    Map<String, Object> object = Yaml.object("""
+    Map<String, Object> object = Fixtures.object("""
         apiVersion: v1
         kind: Namespace
         metadata: {name: a, creationTimestamp: 2024-01-02T03:04:05Z}

@@ -18,28 +18,28 @@ class PeerAuthenticationParsingTest {
 
   @BeforeAll
   static void load() {
-    fixture = Yaml.resource("peer-authentications.yaml");
+    fixture = Fixtures.resource("peer-authentications.yaml");
   }
 
   @Test
   void meshNamespaceAndWorkloadScopesParse() {
     assertThat(fixture).hasSize(5);
-    Policy<PeerAuthentication> mesh = Yaml.policyIn(fixture, "istio-system", "default");
+    Policy<PeerAuthentication> mesh = Fixtures.policyIn(fixture, "istio-system", "default");
     assertThat(mesh.kind()).isEqualTo(PolicyKind.PEER_AUTHENTICATION);
     assertThat(mesh.spec().getMtls().getMode()).isEqualTo(Mode.STRICT);
     assertThat(mesh.spec().hasSelector()).isFalse();
 
-    Policy<PeerAuthentication> foo = Yaml.policyIn(fixture, "foo", "default");
+    Policy<PeerAuthentication> foo = Fixtures.policyIn(fixture, "foo", "default");
     assertThat(foo.spec().getMtls().getMode()).isEqualTo(Mode.PERMISSIVE);
 
-    Policy<PeerAuthentication> bar = Yaml.policyIn(fixture, "bar", "default");
+    Policy<PeerAuthentication> bar = Fixtures.policyIn(fixture, "bar", "default");
     assertThat(bar.meta().apiVersion()).isEqualTo("security.istio.io/v1beta1");
     assertThat(bar.spec().getMtls().getMode()).isEqualTo(Mode.DISABLE);
   }
 
   @Test
   void portLevelMtlsIsKeyedByPortNumberWhetherWrittenAsIntegerOrString() {
-    PeerAuthentication finance = Yaml.<PeerAuthentication>policyIn(fixture, "foo", "finance").spec();
+    PeerAuthentication finance = Fixtures.<PeerAuthentication>policyIn(fixture, "foo", "finance").spec();
     assertThat(finance.getSelector().getMatchLabelsMap()).isEqualTo(Map.of("app", "finance"));
     assertThat(finance.getMtls().getMode()).isEqualTo(Mode.STRICT);
     assertThat(finance.getPortLevelMtlsMap()).containsOnlyKeys(8080, 9090, 9443);
@@ -50,14 +50,14 @@ class PeerAuthenticationParsingTest {
 
   @Test
   void aWorkloadPolicyWithoutMtlsInheritsAsUnset() {
-    PeerAuthentication legacy = Yaml.<PeerAuthentication>policyIn(fixture, "foo", "inherit").spec();
+    PeerAuthentication legacy = Fixtures.<PeerAuthentication>policyIn(fixture, "foo", "inherit").spec();
     assertThat(legacy.hasMtls()).isFalse();
     assertThat(legacy.getMtls().getMode()).isEqualTo(Mode.UNSET);
   }
 
   @Test
   void portLevelMtlsWithoutSelectorIsRejectedAsIstioDoes() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: PeerAuthentication
         metadata: {name: default, namespace: foo}
@@ -74,7 +74,7 @@ class PeerAuthenticationParsingTest {
 
   @Test
   void anUnknownModeIsInvalidNotPermissive() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: PeerAuthentication
         metadata: {name: typo, namespace: foo}
@@ -88,7 +88,7 @@ class PeerAuthenticationParsingTest {
 
   @Test
   void aPortThatIsNotANumberIsInvalid() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: PeerAuthentication
         metadata: {name: named-port, namespace: foo}

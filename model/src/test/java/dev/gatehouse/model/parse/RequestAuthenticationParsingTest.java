@@ -20,13 +20,13 @@ class RequestAuthenticationParsingTest {
 
   @BeforeAll
   static void load() {
-    fixture = Yaml.resource("request-authentications.yaml");
+    fixture = Fixtures.resource("request-authentications.yaml");
   }
 
   @Test
   void istioExamplesParse() {
     assertThat(fixture).hasSize(4);
-    Policy<RequestAuthentication> httpbin = Yaml.policyIn(fixture, "foo", "httpbin");
+    Policy<RequestAuthentication> httpbin = Fixtures.policyIn(fixture, "foo", "httpbin");
     assertThat(httpbin.kind()).isEqualTo(PolicyKind.REQUEST_AUTHENTICATION);
     assertThat(httpbin.spec().getSelector().getMatchLabelsMap()).isEqualTo(Map.of("app", "httpbin"));
     assertThat(httpbin.spec().getJwtRulesList())
@@ -36,13 +36,13 @@ class RequestAuthenticationParsingTest {
                 .setJwksUri("https://example.com/.well-known/jwks.json")
                 .build());
 
-    RequestAuthentication all = Yaml.<RequestAuthentication>policyIn(fixture, "istio-system", "req-authn-for-all").spec();
+    RequestAuthentication all = Fixtures.<RequestAuthentication>policyIn(fixture, "istio-system", "req-authn-for-all").spec();
     assertThat(all.getJwtRulesList()).extracting(JWTRule::getIssuer).containsExactly("issuer-foo", "issuer-bar");
   }
 
   @Test
   void everyJwtRuleFieldIsRead() {
-    RequestAuthentication spec = Yaml.<RequestAuthentication>policyIn(fixture, "bar", "every-field").spec();
+    RequestAuthentication spec = Fixtures.<RequestAuthentication>policyIn(fixture, "bar", "every-field").spec();
     JWTRule rule = spec.getJwtRules(0);
     assertThat(rule.getIssuer()).isEqualTo("https://example.com");
     assertThat(rule.getAudiencesList())
@@ -64,7 +64,7 @@ class RequestAuthenticationParsingTest {
 
   @Test
   void inlineJwksIsKeptVerbatim() {
-    RequestAuthentication spec = Yaml.<RequestAuthentication>policyIn(fixture, "bar", "every-field").spec();
+    RequestAuthentication spec = Fixtures.<RequestAuthentication>policyIn(fixture, "bar", "every-field").spec();
     JWTRule inline = spec.getJwtRules(1);
     assertThat(inline.getIssuer()).isEqualTo("inline-issuer");
     assertThat(inline.getJwks()).startsWith("{\"keys\":[{\"kty\":\"EC\"");
@@ -73,14 +73,14 @@ class RequestAuthenticationParsingTest {
 
   @Test
   void gatewayTargetRefIsRead() {
-    RequestAuthentication spec = Yaml.<RequestAuthentication>policyIn(fixture, "istio-ingress", "gateway-jwt").spec();
+    RequestAuthentication spec = Fixtures.<RequestAuthentication>policyIn(fixture, "istio-ingress", "gateway-jwt").spec();
     assertThat(spec.getTargetRef().getKind()).isEqualTo("Gateway");
     assertThat(spec.getTargetRef().getName()).isEqualTo("my-gateway");
   }
 
   @Test
   void aMisspeltJwtFieldIsInvalidRatherThanIgnored() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: RequestAuthentication
         metadata: {name: typo, namespace: foo}
@@ -97,7 +97,7 @@ class RequestAuthenticationParsingTest {
 
   @Test
   void aTimeoutWithoutUnitIsInvalid() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: security.istio.io/v1beta1
         kind: RequestAuthentication
         metadata: {name: timeout, namespace: foo}
@@ -111,7 +111,7 @@ class RequestAuthenticationParsingTest {
 
   @Test
   void aJwksUriThatIsNotHttpIsInvalid() {
-    InvalidPolicy p = Yaml.invalid("""
+    InvalidPolicy p = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
         kind: RequestAuthentication
         metadata: {name: file-jwks, namespace: foo}

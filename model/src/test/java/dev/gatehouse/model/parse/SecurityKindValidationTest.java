@@ -128,7 +128,7 @@ class SecurityKindValidationTest {
 
   @Test
   void destinationRuleRawTlsModesAreChecked() {
-    Map<String, Object> raw = Yaml.object("""
+    Map<String, Object> raw = Fixtures.object("""
         host: a
         trafficPolicy:
           tls: {mode: ISTIO_MUTUAL}

@@ -30,7 +30,7 @@ final class Specs {
 
   private static Message read(String yaml, Message.Builder builder) {
     try {
-      JsonFormat.parser().merge(JsonText.of(Yaml.object(yaml)), builder);
+      JsonFormat.parser().merge(JsonText.of(Fixtures.object(yaml)), builder);
       return builder.build();
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalArgumentException(e);
