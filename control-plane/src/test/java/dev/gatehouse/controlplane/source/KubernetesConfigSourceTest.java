@@ -86,6 +86,19 @@ class KubernetesConfigSourceTest {
         .edit(p -> new PodBuilder(p).editMetadata().addToLabels("version", "v2").endMetadata().build());
     awaitSnapshot(s -> s.workload(ObjectKey.of("shop", "frontend-0"))
         .map(w -> "v2".equals(w.labels().get("version"))).orElse(false));
+    api.client.namespaces().withName("shop")
+        .edit(n -> new NamespaceBuilder(n).editMetadata().addToLabels("team", "checkout").endMetadata().build());
+    api.client.serviceAccounts().inNamespace("shop").withName("frontend")
+        .edit(sa -> new ServiceAccountBuilder(sa).editMetadata().addToLabels("rotated", "yes").endMetadata().build());
+    api.client.services().inNamespace("shop").withName("frontend")
+        .edit(svc -> new ServiceBuilder(svc).editSpec().editFirstPort().withPort(8081).endPort().endSpec().build());
+    api.client.discovery().v1().endpointSlices().inNamespace("shop").withName("frontend-abc12")
+        .edit(es -> new EndpointSliceBuilder(es).editFirstEndpoint().withAddresses("127.0.0.12").endEndpoint().build());
+    awaitSnapshot(s -> "checkout".equals(s.namespaces().get("shop").labels().get("team"))
+        && "yes".equals(s.serviceAccounts().get(ObjectKey.of("shop", "frontend")).meta().labels().get("rotated"))
+        && s.services().get(ObjectKey.of("shop", "frontend")).ports().get(0).port() == 8081
+        && s.endpointSlicesForService(ObjectKey.of("shop", "frontend")).get(0).endpoints().get(0).addresses()
+            .equals(List.of("127.0.0.12")));
 
     api.client.discovery().v1().endpointSlices().inNamespace("shop").withName("frontend-abc12").delete();
     api.client.services().inNamespace("shop").withName("frontend").delete();
@@ -140,8 +153,29 @@ class KubernetesConfigSourceTest {
           r.setAdditionalProperty("spec", Map.of("mtls", Map.of("mode", "PERMISSIVE")));
           return r;
         });
+    api.istio(PolicyKind.AUTHORIZATION_POLICY, version).inNamespace("shop").withName("deny-legacy")
+        .edit(r -> {
+          r.setAdditionalProperty("spec", Map.of("action", "ALLOW",
+              "rules", List.of(Map.of("from", List.of(Map.of("source", Map.of("namespaces", List.of("shop"))))))));
+          return r;
+        });
+    api.istio(PolicyKind.REQUEST_AUTHENTICATION, version).inNamespace("shop").withName("frontend-jwt")
+        .edit(r -> {
+          r.setAdditionalProperty("spec", Map.of("jwtRules", List.of(Map.of("issuer", "https://login.shop.example",
+              "jwksUri", "https://login.shop.example/keys"))));
+          return r;
+        });
+    api.istio(PolicyKind.DESTINATION_RULE, version).inNamespace("payments").withName("ledger-mtls")
+        .edit(r -> {
+          r.setAdditionalProperty("spec", Map.of("host", "ledger.payments.svc.cluster.local",
+              "trafficPolicy", Map.of("tls", Map.of("mode", "DISABLE"))));
+          return r;
+        });
     awaitSnapshot(s -> s.peerAuthentications().size() == 1
-        && s.peerAuthentications().get(0).spec().getMtls().getMode() == PeerAuthentication.MutualTLS.Mode.PERMISSIVE);
+        && s.peerAuthentications().get(0).spec().getMtls().getMode() == PeerAuthentication.MutualTLS.Mode.PERMISSIVE
+        && s.authorizationPolicies().get(0).spec().getAction() == AuthorizationPolicy.Action.ALLOW
+        && s.requestAuthentications().get(0).spec().getJwtRules(0).getIssuer().equals("https://login.shop.example")
+        && s.destinationRules().get(0).spec().getTrafficPolicy().getTls().getMode().name().equals("DISABLE"));
 
     for (PolicyKind kind : PolicyKind.values()) {
       for (GenericKubernetesResource r : api.istio(kind, version).inAnyNamespace().list().getItems()) {
