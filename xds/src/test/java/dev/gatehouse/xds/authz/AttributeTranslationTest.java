@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.envoyproxy.envoy.config.rbac.v3.Principal;
+import io.envoyproxy.envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -23,7 +24,12 @@ class AttributeTranslationTest {
 
   @Test
   void pathTemplatesFollowIstioValidation() throws Exception {
-    assertThat(Paths.INSTANCE.permission("paths", "/a/{*}/b/{**}", ChainTarget.SIDECAR_HTTP).hasUriTemplate()).isTrue();
+    var template = Paths.INSTANCE.permission("paths", "/a/{*}/b/{**}", ChainTarget.SIDECAR_HTTP).getUriTemplate();
+    var config = template.getTypedConfig().unpack(UriTemplateMatchConfig.class);
+    assertThat(config.getPathTemplate()).isEqualTo("/a/*/b/**");
+    assertThat(dev.gatehouse.xds.EnvoyValidateRules.violations(config)).isEmpty();
+    assertThat(dev.gatehouse.xds.EnvoyValidateRules.violations(template)
+        .stream().filter(v -> !v.contains("Any of unknown type"))).isEmpty();
     assertThat(Paths.INSTANCE.permission("paths", "/a/*", ChainTarget.SIDECAR_HTTP).getUrlPath().getPath().getPrefix())
         .isEqualTo("/a/");
     for (String bad : List.of("/a/{x}", "/a/b{*}", "/{**}/{*}", "/a/{**}/b/{**}")) {

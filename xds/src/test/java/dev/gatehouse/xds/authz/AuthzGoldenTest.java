@@ -14,6 +14,7 @@ import dev.gatehouse.model.Workload;
 import dev.gatehouse.model.parse.KubernetesObjectParser;
 import dev.gatehouse.model.parse.MeshSnapshotLoader;
 import dev.gatehouse.model.parse.ParseResult;
+import dev.gatehouse.xds.EnvoyValidateRules;
 import dev.gatehouse.xds.ProxyKind;
 import dev.gatehouse.xds.TranslationError;
 import dev.gatehouse.xds.authn.JwksSnapshot;
@@ -54,6 +55,8 @@ class AuthzGoldenTest {
           .add(io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication.getDescriptor())
           .add(io.envoyproxy.envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig.getDescriptor())
           .build();
+  private static final String URI_TEMPLATE_TYPE =
+      "type.googleapis.com/envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig";
   private static final JsonFormat.Printer JSON = JsonFormat.printer().usingTypeRegistry(TYPES);
 
   @TestFactory
@@ -73,7 +76,17 @@ class AuthzGoldenTest {
 
   private static void check(Path in) throws IOException {
     Path out = in.resolveSibling(scenarioName(in) + "-out.yaml");
-    String actual = render(Files.readString(in, StandardCharsets.UTF_8), in.toString());
+    List<Message> produced = new ArrayList<>();
+    String actual = render(Files.readString(in, StandardCharsets.UTF_8), in.toString(), produced);
+    // Every generated filter also satisfies the validate.rules constraints of Envoy's API protos.
+    // (The shared checker's type registry lacks UriTemplateMatchConfig; those Anys are checked in
+    // AttributeTranslationTest instead.)
+    for (Message m : produced) {
+      assertThat(EnvoyValidateRules.violations(m))
+          .filteredOn(v -> !v.endsWith("Any of unknown type " + URI_TEMPLATE_TYPE))
+          .as("validate.rules of " + m)
+          .isEmpty();
+    }
     if (REFRESH) {
       Files.writeString(out, actual, StandardCharsets.UTF_8);
       return;
@@ -91,7 +104,7 @@ class AuthzGoldenTest {
   }
 
   @SuppressWarnings("unchecked")
-  static String render(String inputYaml, String source) {
+  static String render(String inputYaml, String source, List<Message> produced) {
     Map<String, Object> marker = null;
     List<Object> documents = new ArrayList<>();
     for (Object doc : yaml().loadAll(inputYaml)) {
@@ -125,8 +138,10 @@ class AuthzGoldenTest {
     out.put("proxy", kind.name());
     out.put("port", port);
     out.put("httpFilters", tree(filters.httpFilters(workload, kind, port)));
+    produced.addAll(filters.httpFilters(workload, kind, port));
     if (kind == ProxyKind.SIDECAR) {
       out.put("networkFilters", tree(filters.networkFilters(workload, kind, port)));
+      produced.addAll(filters.networkFilters(workload, kind, port));
     }
     List<Map<String, Object>> errors = new ArrayList<>();
     for (TranslationError e : filters.errors()) {
