@@ -95,7 +95,13 @@ public final class KubernetesObjectParser {
   public List<ParseResult> parseAll(Object document, String source) {
     String src = source == null ? "" : source;
     List<ParseResult> out = new ArrayList<>();
-    expand(document, src, out, 0);
+    try {
+      expand(document, src, out, 0);
+    } catch (RuntimeException e) {
+      // Objects already parsed stay; the rest of this document is reported, never thrown.
+      out.add(new ParseResult.Failed(
+          src, shorten("unexpected " + e.getClass().getSimpleName() + ": " + firstLine(e.getMessage()))));
+    }
     return out;
   }
 

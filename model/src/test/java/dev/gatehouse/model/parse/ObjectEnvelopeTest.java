@@ -225,6 +225,20 @@ class ObjectEnvelopeTest {
   }
 
   @Test
+  void anUnexpectedFailureWhileExpandingAListIsReportedNotThrown() {
+    List<Object> items = new ArrayList<>() {
+      @Override
+      public java.util.Iterator<Object> iterator() {
+        throw new IllegalStateException("items unreadable");
+      }
+    };
+    Map<String, Object> list = new HashMap<>(Map.of("apiVersion", "v1", "kind", "List"));
+    list.put("items", items);
+    assertThat(parser.parseAll(list, "odd")).containsExactly(
+        new ParseResult.Failed("odd", "unexpected IllegalStateException: items unreadable"));
+  }
+
+  @Test
   void theParserNeverMutatesItsInput() {
     Map<String, Object> item = new HashMap<>(Map.of("metadata", Map.of("name", "n")));
     Map<String, Object> list = new HashMap<>(Map.of("apiVersion", "v1", "kind", "NamespaceList", "items", new ArrayList<>(List.of(item))));
