@@ -107,8 +107,13 @@ public final class ProxylessMesh implements AutoCloseable {
    * files), writes its bootstrap and launches its gRPC server JVM; returns without waiting for it to serve.
    */
   public Workload startServer(MeshPod pod, Duration certTtl) throws Exception {
+    return startServer(pod, certTtl, pod.serviceAccount());
+  }
+
+  /** A server pod whose certificate is genuine but for {@code certServiceAccount}, not necessarily its own. */
+  public Workload startServer(MeshPod pod, Duration certTtl, String certServiceAccount) throws Exception {
     cluster.pod(pod);
-    WorkloadAgent agent = agent(pod, certTtl);
+    WorkloadAgent agent = agent(pod, certTtl, certServiceAccount);
     Path bootstrap = bootstrap(pod, agent.certificateDir());
     WorkloadProcess process = WorkloadProcess.server(pod.name(), bootstrap, pod.ip(), pod.port());
     return track(new Workload(pod, agent, process));
@@ -116,8 +121,16 @@ public final class ProxylessMesh implements AutoCloseable {
 
   /** Like {@link #startServer} for a client JVM with an {@code xds:///} channel to {@code target}. */
   public Workload startClient(MeshPod pod, String target, Duration certTtl) throws Exception {
+    return startClient(pod, target, certTtl, pod.serviceAccount());
+  }
+
+  /**
+   * A client pod whose agent holds the token of {@code certServiceAccount} (not necessarily the pod's own), so its
+   * certificate is genuine, from the mesh CA, but may name another identity than the pod claims.
+   */
+  public Workload startClient(MeshPod pod, String target, Duration certTtl, String certServiceAccount) throws Exception {
     cluster.pod(pod);
-    WorkloadAgent agent = agent(pod, certTtl);
+    WorkloadAgent agent = agent(pod, certTtl, certServiceAccount);
     Path bootstrap = bootstrap(pod, agent.certificateDir());
     WorkloadProcess process = WorkloadProcess.client(pod.name(), bootstrap, target);
     return track(new Workload(pod, agent, process));
@@ -138,10 +151,15 @@ public final class ProxylessMesh implements AutoCloseable {
   }
 
   public WorkloadAgent agent(MeshPod pod, Duration certTtl) throws Exception {
+    return agent(pod, certTtl, pod.serviceAccount());
+  }
+
+  private WorkloadAgent agent(MeshPod pod, Duration certTtl, String serviceAccount) throws Exception {
     CaEndpoint ca = new CaEndpoint("127.0.0.1", gatehouse.securePort(), GatehouseUnderTest.CA_AUTHORITY,
         gatehouse.rootCertFor(pod.namespace(), Duration.ofSeconds(20)));
-    WorkloadAgent agent = new WorkloadAgent(identity(pod), ca,
-        () -> tokens.mint(pod.namespace(), pod.serviceAccount(), CA_AUDIENCES, Duration.ofHours(1)),
+    WorkloadAgent agent = new WorkloadAgent(
+        new WorkloadIdentity(TRUST_DOMAIN, pod.namespace(), serviceAccount), ca,
+        () -> tokens.mint(pod.namespace(), serviceAccount, CA_AUDIENCES, Duration.ofHours(1)),
         certTtl, podDir(pod).resolve("certs"), Clock.systemUTC());
     try {
       agent.start();

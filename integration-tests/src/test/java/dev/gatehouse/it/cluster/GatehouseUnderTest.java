@@ -118,6 +118,22 @@ public final class GatehouseUnderTest implements AutoCloseable {
     throw new IllegalStateException("Gatehouse not ready within " + timeout + ": " + last);
   }
 
+  /**
+   * Whether Gatehouse's ADS server receives the config source's snapshots: true once it has pushed one. The
+   * scenarios are meaningless without it (every proxy would get only the empty initial config).
+   */
+  public boolean adsServerReceivesSnapshots(Duration timeout) {
+    dev.gatehouse.xds.server.XdsServer xds = context.getBean(dev.gatehouse.xds.server.XdsServer.class);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (xds.pushedVersion() >= 0) {
+        return true;
+      }
+      sleep(100);
+    }
+    return false;
+  }
+
   /** GET on Gatehouse's HTTP (monitoring/debug) port. */
   public HttpResponse<String> get(String path) throws IOException {
     try {

@@ -51,7 +51,8 @@ import javax.net.ssl.SSLSession;
  *                              "SERVING", "NOT_SERVING &lt;why&gt;", "STARTED", "START_FAILED &lt;why&gt;"
  * client &lt;target&gt;              xds:///... with XdsChannelCredentials (else a plaintext channel); prints "READY";
  *                              stdin "CALL &lt;Method&gt;" prints "OK &lt;answer&gt; server=&lt;id&gt; serverSerial=&lt;hex&gt;"
- *                              or "ERR &lt;CODE&gt; &lt;description&gt;"
+ *                              or "ERR &lt;CODE&gt; &lt;description&gt;"; "CALL_FRESH &lt;Method&gt;" does the same on a new
+ *                              channel (new connection, current certificate files)
  * </pre>
  *
  * The server answers {@code pod=<pod> method=<m> peer=<spiffe id|none> peerSerial=<hex|none>}: what it saw of the
@@ -118,16 +119,28 @@ public final class WorkloadMain {
   }
 
   private static void client(String target) throws Exception {
-    ManagedChannel channel = target.startsWith("xds:")
-        ? Grpc.newChannelBuilder(target, XdsChannelCredentials.create(InsecureChannelCredentials.create())).build()
-        : Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+    ManagedChannel channel = newChannel(target);
     say("READY");
     awaitQuit(line -> {
       if (line.startsWith("CALL ")) {
         say(call(channel, Echo.method(line.substring(5).trim())));
+      } else if (line.startsWith("CALL_FRESH ")) {
+        // A new channel, so a new connection and TLS handshake with whatever certificate files are current.
+        ManagedChannel fresh = newChannel(target);
+        try {
+          say(call(fresh, Echo.method(line.substring(11).trim())));
+        } finally {
+          fresh.shutdownNow();
+        }
       }
     });
     channel.shutdownNow();
+  }
+
+  private static ManagedChannel newChannel(String target) {
+    return target.startsWith("xds:")
+        ? Grpc.newChannelBuilder(target, XdsChannelCredentials.create(InsecureChannelCredentials.create())).build()
+        : Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
   }
 
   /** One unary call; the outcome as the calling application sees it. */

@@ -152,8 +152,18 @@ public final class WorkloadProcess implements AutoCloseable {
 
   /** Sends {@code CALL <method>} and returns the result line ("OK ..." or "ERR <CODE> ..."). */
   public CallResult call(String method) {
+    return command("CALL " + method);
+  }
+
+  /** The call on a fresh channel: a new connection and TLS handshake with the current certificate files. */
+  public CallResult callOnNewConnection(String method) {
+    return command("CALL_FRESH " + method);
+  }
+
+  private CallResult command(String command) {
+    String method = command;
     int from = lines.size();
-    send("CALL " + method);
+    send(command);
     String line = awaitLine(from, l -> l.startsWith("OK ") || l.startsWith("ERR "), Duration.ofSeconds(15))
         .orElseThrow(() -> new AssertionError(name + " gave no answer to CALL " + method + "; alive="
             + process.isAlive() + "; log tail:\n" + logTail()));
