@@ -3,7 +3,6 @@ package dev.gatehouse.controlplane.ca;
 import dev.gatehouse.ca.auth.AuthenticatorChain;
 import dev.gatehouse.ca.auth.CallerAuthenticator;
 import dev.gatehouse.ca.auth.ClientCertificateAuthenticator;
-import dev.gatehouse.ca.auth.JsonWebKeySet;
 import dev.gatehouse.ca.auth.JwtAuthenticator;
 import dev.gatehouse.ca.auth.LocalTokenIssuer;
 import dev.gatehouse.ca.auth.TokenReviewAuthenticator;
@@ -28,8 +27,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -89,8 +86,8 @@ public class CaConfiguration {
           ca.jwt().clockSkew()));
     } else {
       if (ca.jwt().issuer() != null && !ca.jwt().issuer().isBlank() && ca.jwt().jwksFile() != null) {
-        JsonWebKeySet keys = readJwks(ca);
-        chain.add(new JwtAuthenticator(() -> keys, ca.jwt().issuer(), ca.tokenAudiences(), gatehouse.trustDomain(), CLOCK,
+        JwksFile keys = jwksFile(ca);
+        chain.add(new JwtAuthenticator(keys, ca.jwt().issuer(), ca.tokenAudiences(), gatehouse.trustDomain(), CLOCK,
             ca.jwt().clockSkew()));
       }
       if (ca.tokenReview().enabled()) {
@@ -177,9 +174,9 @@ public class CaConfiguration {
     }
   }
 
-  private static JsonWebKeySet readJwks(CaProperties ca) {
+  private static JwksFile jwksFile(CaProperties ca) {
     try {
-      return JsonWebKeySet.parse(Files.readString(ca.jwt().jwksFile(), StandardCharsets.UTF_8));
+      return new JwksFile(ca.jwt().jwksFile(), CLOCK, java.time.Duration.ofSeconds(30));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read gatehouse.ca.jwt.jwks-file " + ca.jwt().jwksFile(), e);
     }
