@@ -2,6 +2,10 @@ package dev.gatehouse.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.gatehouse.it.ProxylessMesh.Workload;
 import dev.gatehouse.it.agent.ForeignCertificateAuthority;
 import dev.gatehouse.it.agent.IssuedCertificate;
@@ -315,11 +319,18 @@ class ProxylessMeshEndToEndTest {
     CallResult denied = callUntil(client, "Call", r -> r.code().equals("PERMISSION_DENIED"), CONVERGE);
     assertThat(denied.code()).as(denied.raw()).isEqualTo("PERMISSION_DENIED");
 
-    HttpResponse<String> authz = mesh.gatehouse().get("/debug/authorizationz");
+    HttpResponse<String> authz = mesh.gatehouse().get("/debug/authorizationz?proxyID=echo-0." + ns);
     assertThat(authz.statusCode()).isEqualTo(200);
-    assertThat(authz.body()).contains("broken-deny").contains(ns);
-    System.out.println("SCENARIO 6: /debug/authorizationz excerpt: "
-        + excerpt(authz.body(), "broken-deny", 400));
+    JsonArray workloads = JsonParser.parseString(authz.body()).getAsJsonArray();
+    assertThat(workloads).as(authz.body()).hasSize(1);
+    JsonObject echo = workloads.get(0).getAsJsonObject();
+    assertThat(echo.get("workload").getAsString()).isEqualTo(ns + "/echo-0");
+    List<String> invalid = new ArrayList<>();
+    for (JsonElement e : echo.getAsJsonArray("invalidPolicies")) {
+      invalid.add(e.getAsJsonObject().get("name").getAsString() + ": " + e.getAsJsonObject().get("reason").getAsString());
+    }
+    assertThat(invalid).as(authz.body()).singleElement().asString().startsWith("broken-deny: ").contains("not-an-ip");
+    System.out.println("SCENARIO 6: /debug/authorizationz for " + ns + "/echo-0: " + echo);
   }
 
   @Test
@@ -474,13 +485,5 @@ class ProxylessMeshEndToEndTest {
     System.out.printf("SCENARIO 10: convergence, policy write in the API server -> client sees PERMISSION_DENIED:"
         + " %s ms; policy delete -> client sees OK: %s ms (debounce quiet period 100 ms; client polls every call"
         + " + 100 ms)%n", denyMillis, allowMillis);
-  }
-
-  private static String excerpt(String body, String around, int width) {
-    int i = body.indexOf(around);
-    if (i < 0) {
-      return body.substring(0, Math.min(width, body.length()));
-    }
-    return body.substring(Math.max(0, i - width / 2), Math.min(body.length(), i + width / 2));
   }
 }
