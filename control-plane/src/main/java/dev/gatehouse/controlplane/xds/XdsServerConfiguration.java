@@ -3,6 +3,7 @@ package dev.gatehouse.controlplane.xds;
 import dev.gatehouse.ca.auth.AuthenticatorChain;
 import dev.gatehouse.ca.auth.CallerAuthenticator;
 import dev.gatehouse.controlplane.grpc.GrpcServiceRegistration;
+import dev.gatehouse.controlplane.source.MeshConfigStream;
 import dev.gatehouse.xds.AuthorizationFilters;
 import dev.gatehouse.xds.ProxyConfigGenerator;
 import dev.gatehouse.xds.SnapshotTranslator;
@@ -26,8 +27,8 @@ import org.springframework.context.annotation.Configuration;
  * Wires the ADS server: the translator (a {@link ProxyConfigGenerator} bean if one is declared, else the
  * {@link SnapshotTranslator} with default options), the CA's caller authenticators for the secure port, Istio's
  * metrics, and one {@link GrpcServiceRegistration} per discovery service, served on both gRPC ports as istiod does
- * (15012 TLS with caller authentication, 15010 plaintext without). Snapshots reach it through
- * {@link XdsServer#onSnapshot}.
+ * (15012 TLS with caller authentication, 15010 plaintext without). It subscribes to the debounced snapshots of the
+ * {@link MeshConfigStream}.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(XdsProperties.class)
@@ -40,7 +41,8 @@ public class XdsServerConfiguration {
       ObjectProvider<ProxyConfigGenerator> generator,
       ObjectProvider<AuthenticatorChain> chain,
       ObjectProvider<CallerAuthenticator> authenticators,
-      ObjectProvider<MeterRegistry> registry) {
+      ObjectProvider<MeterRegistry> registry,
+      ObjectProvider<MeshConfigStream> snapshots) {
     ProxyConfigGenerator translator = generator.getIfAvailable(() -> {
       TranslationOptions options = TranslationOptions.defaults();
       return new SnapshotTranslator(options, AuthorizationFilters.forMesh(options));
@@ -57,6 +59,8 @@ public class XdsServerConfiguration {
     if (meters != null) {
       registerGauges(server, meters);
     }
+    // Debounced snapshots from the config source; onSnapshot returns at once (the push has its own thread).
+    snapshots.ifAvailable(stream -> stream.subscribe(server::onSnapshot));
     return server;
   }
 

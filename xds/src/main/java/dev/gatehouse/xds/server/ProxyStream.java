@@ -242,25 +242,18 @@ final class ProxyStream {
     }
     TypeResources tr = config.type(type);
     List<String> names = w.request().getResourceNamesList();
-    List<Any> resources = new ArrayList<>();
+    List<Any> resources;
     String version;
     if (names.isEmpty() || names.contains("*")) {
+      resources = new ArrayList<>(tr.resources().size());
       for (SerializedResource r : tr.resources().values()) {
         resources.add(r.any());
       }
       version = tr.version();
     } else {
-      // The version covers exactly what this response carries, so a changed subscription is answered even when
-      // the proxy's resources did not change, and a change to an unrequested resource is not.
-      ContentHash h = new ContentHash().add("named");
-      for (String name : new TreeSet<>(names)) {
-        SerializedResource r = tr.resources().get(name);
-        h.add(name).add(r == null ? "-" : r.version());
-        if (r != null) {
-          resources.add(r.any());
-        }
-      }
-      version = h.finish();
+      TypeResources.Named n = tr.named(names);
+      resources = n.resources();
+      version = n.version();
     }
     if (ts.answered && version.equals(w.request().getVersionInfo())) {
       ts.changeStartNanos = 0;

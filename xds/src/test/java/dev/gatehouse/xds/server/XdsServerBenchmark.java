@@ -1,0 +1,732 @@
+package dev.gatehouse.xds.server;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import dev.gatehouse.api.istio.security.v1beta1.AuthorizationPolicy;
+import dev.gatehouse.api.istio.security.v1beta1.Rule;
+import dev.gatehouse.api.istio.security.v1beta1.Source;
+import dev.gatehouse.model.ContainerPort;
+import dev.gatehouse.model.EndpointSliceInfo;
+import dev.gatehouse.model.MeshConfig;
+import dev.gatehouse.model.MeshSnapshot;
+import dev.gatehouse.model.NamespaceInfo;
+import dev.gatehouse.model.ObjectKey;
+import dev.gatehouse.model.Policy;
+import dev.gatehouse.model.PolicyKind;
+import dev.gatehouse.model.ResourceMeta;
+import dev.gatehouse.model.ServiceInfo;
+import dev.gatehouse.model.ServicePort;
+import dev.gatehouse.model.Workload;
+import dev.gatehouse.xds.AuthorizationFilters;
+import dev.gatehouse.xds.ProxyConfigGenerator;
+import dev.gatehouse.xds.ProxyIdentity;
+import dev.gatehouse.xds.ProxyKind;
+import dev.gatehouse.xds.ProxyResources;
+import dev.gatehouse.xds.SnapshotTranslator;
+import dev.gatehouse.xds.TranslationOptions;
+import io.envoyproxy.controlplane.cache.NodeGroup;
+import io.envoyproxy.controlplane.cache.v3.SimpleCache;
+import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.envoyproxy.controlplane.server.V3DiscoveryServer;
+import io.envoyproxy.envoy.config.cluster.v3.Cluster;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.Resource;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * Load benchmark for the ADS server (not a test; prints numbers, never fails on timing). N simulated proxies - raw ADS
+ * streams over loopback TCP that subscribe and ACK like Envoy (CDS and LDS wildcard, EDS for the clusters, RDS for
+ * the listeners' route names) - against:
+ * <ol>
+ *   <li>Gatehouse's server with the real translator ({@link SnapshotTranslator}), SotW streams;
+ *   <li>the same with delta streams;
+ *   <li>the baseline a Java team would otherwise build: java-control-plane's {@code SimpleCache}, one snapshot per
+ *       proxy, each translated separately (a fresh translator per proxy, nothing shared), SotW streams.
+ * </ol>
+ * Each run measures: time until every proxy has ACKed its first full config; convergence (change to the affected
+ * proxies' receipt of the new LDS) after a namespace-scoped AuthorizationPolicy change, p50/p99/max; heap after GC
+ * and process CPU; bytes sent for an endpoint-only change (one service gains an endpoint).
+ *
+ * <p>Run (see docs/performance.md): {@code -Dproxies=2000 -Dservices=1000 -Dscenarios=sotw,delta,baseline}. Heap and
+ * CPU are of the whole JVM (server and simulated proxies together); clients keep only versions and names.
+ */
+public final class XdsServerBenchmark {
+  private static final String CDS = ProxyResources.CLUSTER;
+  private static final String EDS = ProxyResources.ENDPOINT;
+  private static final String LDS = ProxyResources.LISTENER;
+  private static final String RDS = ProxyResources.ROUTE;
+
+  private static final int PROXIES = Integer.getInteger("proxies", 2000);
+  private static final int SERVICES = Integer.getInteger("services", 1000);
+  private static final int SERVICES_PER_NAMESPACE = Integer.getInteger("servicesPerNamespace", 20);
+  private static final int CHANNELS = Integer.getInteger("channels", 100);
+  private static final int WARMUP_PROXIES = Integer.getInteger("warmupProxies", Math.max(1, PROXIES / 10));
+
+  public static void main(String[] args) throws Exception {
+    List<String> scenarios = Arrays.asList(System.getProperty("scenarios", "sotw,delta,baseline").split(","));
+    System.out.printf("xDS server benchmark: generator %s, %d proxies, %d services (%d per namespace), %d cores, "
+            + "max heap %d MiB, java %s%n", System.getProperty("generator", "real"), PROXIES, SERVICES,
+        SERVICES_PER_NAMESPACE, Runtime.getRuntime().availableProcessors(),
+        Runtime.getRuntime().maxMemory() >> 20, System.getProperty("java.version"));
+    Mesh mesh = new Mesh();
+    probe(mesh);
+    if (Boolean.parseBoolean(System.getProperty("warmup", "true"))) {
+      // A running control plane is JIT-warm; warm the server paths with a tenth of the load, output discarded.
+      java.io.PrintStream out = System.out;
+      System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+      try {
+        int n = WARMUP_PROXIES;
+        run("warmup-sotw", mesh, false, false, n);
+        run("warmup-delta", mesh, true, false, n);
+      } finally {
+        System.setOut(out);
+      }
+      System.out.println("(warm-up done: " + WARMUP_PROXIES + " proxies, SotW and delta)");
+    }
+    for (String s : scenarios) {
+      switch (s.trim()) {
+        case "sotw" -> run("gatehouse-sotw", mesh, false, false, PROXIES);
+        case "delta" -> run("gatehouse-delta", mesh, true, false, PROXIES);
+        case "baseline" -> run("baseline-simplecache-sotw", mesh, false, true, PROXIES);
+        default -> throw new IllegalArgumentException("unknown scenario " + s);
+      }
+    }
+    System.exit(0);
+  }
+
+  /** One proxy's config from the real translator: counts and bytes per type. */
+  private static void probe(Mesh mesh) {
+    ProxyConfigGenerator t = translator();
+    long start = System.nanoTime();
+    ProxyResources r = t.generate(mesh.v1, mesh.identity(0));
+    long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    StringBuilder b = new StringBuilder("one proxy's config:");
+    for (String type : List.of(CDS, EDS, LDS, RDS)) {
+      long bytes = 0;
+      for (Message m : r.of(type).values()) {
+        bytes += m.getSerializedSize();
+      }
+      b.append(String.format(" %s %d (%d KiB)", shortType(type), r.of(type).size(), bytes >> 10));
+    }
+    System.out.println(b + String.format("; first translation %d ms", ms));
+  }
+
+  /**
+   * {@code -Dgenerator=real} (default): Gatehouse's translator, every proxy gets every service (no Sidecar scoping).
+   * {@code -Dgenerator=namespace-scoped}: {@link NamespaceScopedTestGenerator}, each proxy gets its own namespace's
+   * services (what Istio's Sidecar egress scoping gives; the setup of istio.io's 1000-service figures).
+   */
+  static ProxyConfigGenerator translator() {
+    if ("namespace-scoped".equals(System.getProperty("generator", "real"))) {
+      return new NamespaceScopedTestGenerator();
+    }
+    TranslationOptions options = TranslationOptions.defaults();
+    return new SnapshotTranslator(options, AuthorizationFilters.forMesh(options));
+  }
+
+  private static void run(String name, Mesh mesh, boolean delta, boolean baseline, int count) throws Exception {
+    System.out.println();
+    System.out.println("== " + name);
+    gc();
+    long heapBefore = usedHeap();
+    long cpu0 = cpuNanos();
+    Target target = baseline ? new BaselineTarget(mesh) : new GatehouseTarget(mesh);
+    Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addServices(target.services()).maxInboundMessageSize(64 << 20).build().start();
+    List<ManagedChannel> channels = new ArrayList<>();
+    for (int i = 0; i < CHANNELS; i++) {
+      channels.add(NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext()
+          .maxInboundMessageSize(256 << 20).build());
+    }
+    List<SimProxy> proxies = new ArrayList<>();
+    long t0 = System.nanoTime();
+    for (int i = 0; i < count; i++) {
+      SimProxy p = new SimProxy(i, mesh.node(i), delta);
+      proxies.add(p);
+      p.start(channels.get(i % CHANNELS));
+    }
+    boolean allReady = await(() -> proxies.stream().allMatch(SimProxy::ready), 120);
+    long connectMs = allReady ? TimeUnit.NANOSECONDS.toMillis(
+        proxies.stream().mapToLong(p -> p.readyAt).max().orElse(t0) - t0) : -1;
+    long cpuConnect = cpuNanos() - cpu0;
+    gc();
+    long heapConnected = usedHeap();
+    System.out.printf("connect: %s %d proxies ready (CDS+EDS+LDS+RDS acked) in %d ms; CPU %.1f s; heap after GC "
+            + "%d MiB (before server: %d MiB)%n", allReady ? "all" : "NOT ALL", proxies.stream().filter(SimProxy::ready)
+            .count(), connectMs, cpuConnect / 1e9, heapConnected >> 20, heapBefore >> 20);
+    long sentAtConnect = totalBytes(proxies);
+    System.out.printf("bytes received by proxies at connect: %d MiB%n", sentAtConnect >> 20);
+
+    // A namespace-scoped AuthorizationPolicy change: only ns-7's proxies are affected.
+    String ns = mesh.namespaceOf(count / 2);
+    List<SimProxy> affected = proxies.stream().filter(p -> mesh.namespaceOf(p.index).equals(ns)).toList();
+    Map<SimProxy, Long> ldsBefore = new java.util.HashMap<>();
+    proxies.forEach(p -> ldsBefore.put(p, p.ldsResponses.get()));
+    long cpu1 = cpuNanos();
+    long bytes1 = totalBytes(proxies);
+    MeshSnapshot withPolicy = mesh.withPolicy(ns);
+    long change = System.nanoTime();
+    target.onSnapshot(withPolicy);
+    boolean converged = await(() -> affected.stream().allMatch(p -> p.ldsResponses.get() > ldsBefore.get(p)), 60);
+    long[] conv = affected.stream().mapToLong(p -> p.lastLdsAt - change).sorted().toArray();
+    Thread.sleep(300);
+    long unaffectedPushed = proxies.stream().filter(p -> !affected.contains(p))
+        .filter(p -> p.ldsResponses.get() > ldsBefore.get(p)).count();
+    System.out.printf("policy change in %s: %s %d affected proxies converged: p50 %d ms, p99 %d ms, max %d ms; "
+            + "unaffected proxies sent new LDS: %d; bytes %d KiB; CPU %.2f s%n", ns, converged ? "all" : "NOT ALL",
+        affected.size(), pct(conv, 50), pct(conv, 99), pct(conv, 100), unaffectedPushed,
+        (totalBytes(proxies) - bytes1) >> 10, (cpuNanos() - cpu1) / 1e9);
+
+    // An endpoint-only change: one service gains an endpoint.
+    Map<SimProxy, Long> edsBefore = new java.util.HashMap<>();
+    proxies.forEach(p -> edsBefore.put(p, p.edsResponses.get()));
+    List<SimProxy> edsAffected = proxies.stream().filter(SimProxy::subscribesToChangedService).toList();
+    long bytes2 = totalBytes(proxies);
+    long edsBytes2 = proxies.stream().mapToLong(p -> p.bytesByType.get(EDS)).sum();
+    long cpu2 = cpuNanos();
+    MeshSnapshot withEndpoint = mesh.withPolicyAndExtraEndpoint(ns);
+    long change2 = System.nanoTime();
+    target.onSnapshot(withEndpoint);
+    boolean edsDone = await(() -> edsAffected.stream().allMatch(p -> p.edsResponses.get() > edsBefore.get(p)), 60);
+    long[] econv = edsAffected.stream().mapToLong(p -> p.lastEdsAt - change2).sorted().toArray();
+    Thread.sleep(300);
+    long edsBytes = proxies.stream().mapToLong(p -> p.bytesByType.get(EDS)).sum() - edsBytes2;
+    System.out.printf("endpoint-only change (svc-0 gains an endpoint): %s %d affected proxies got EDS: p50 %d ms, "
+            + "p99 %d ms, max %d ms; bytes sent: EDS %d KiB, all types %d KiB (%.2f KiB per affected proxy); CPU %.2f s%n",
+        edsDone ? "all" : "NOT ALL", edsAffected.size(),
+        pct(econv, 50), pct(econv, 99), pct(econv, 100), edsBytes >> 10, (totalBytes(proxies) - bytes2) >> 10,
+        (totalBytes(proxies) - bytes2) / 1024.0 / Math.max(1, edsAffected.size()), (cpuNanos() - cpu2) / 1e9);
+    long nacks = proxies.stream().mapToLong(p -> p.nacks).sum();
+    System.out.printf("RESULT %s connect_ms=%d policy_p50_ms=%d policy_p99_ms=%d policy_max_ms=%d heap_mib=%d "
+            + "endpoint_change_kib=%d connect_cpu_s=%.1f nacks=%d%n", name, connectMs, pct(conv, 50), pct(conv, 99),
+        pct(conv, 100), heapConnected >> 20, (totalBytes(proxies) - bytes2) >> 10, cpuConnect / 1e9, nacks);
+
+    for (SimProxy p : proxies) {
+      p.close();
+    }
+    for (ManagedChannel c : channels) {
+      c.shutdownNow();
+    }
+    server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    target.close();
+  }
+
+  private static long totalBytes(List<SimProxy> proxies) {
+    long n = 0;
+    for (SimProxy p : proxies) {
+      n += p.bytes.get();
+    }
+    return n;
+  }
+
+  private static long pct(long[] sortedNanos, int p) {
+    if (sortedNanos.length == 0) {
+      return -1;
+    }
+    int i = (int) Math.ceil(p / 100.0 * sortedNanos.length) - 1;
+    return TimeUnit.NANOSECONDS.toMillis(sortedNanos[Math.max(0, Math.min(i, sortedNanos.length - 1))]);
+  }
+
+  private static boolean await(Supplier<Boolean> cond, int seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < deadline) {
+      if (cond.get()) {
+        return true;
+      }
+      Thread.sleep(5);
+    }
+    return false;
+  }
+
+  private static void gc() throws InterruptedException {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      Thread.sleep(100);
+    }
+  }
+
+  private static long usedHeap() {
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  private static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
+  static String shortType(String typeUrl) {
+    return switch (typeUrl) {
+      case CDS -> "CDS";
+      case EDS -> "EDS";
+      case LDS -> "LDS";
+      default -> "RDS";
+    };
+  }
+
+  /** The mesh: SERVICES services, two sidecar pods each, SERVICES_PER_NAMESPACE services per namespace. */
+  static final class Mesh {
+    final MeshSnapshot v1;
+    private final List<Workload> pods = new ArrayList<>();
+
+    Mesh() {
+      MeshSnapshot.Builder b = MeshSnapshot.builder(1, MeshConfig.defaults());
+      int namespaces = (SERVICES + SERVICES_PER_NAMESPACE - 1) / SERVICES_PER_NAMESPACE;
+      for (int n = 0; n < namespaces; n++) {
+        b.namespace(new NamespaceInfo(ResourceMeta.of("Namespace", "", "ns-" + n)));
+      }
+      for (int s = 0; s < SERVICES; s++) {
+        String ns = "ns-" + (s / SERVICES_PER_NAMESPACE);
+        String svc = "svc-" + s;
+        b.service(new ServiceInfo(ResourceMeta.of("Service", ns, svc), svc + "." + ns + ".svc.cluster.local",
+            List.of(new ServicePort("http", 80, "TCP", "", 8080, "")), Map.of("app", svc), ""));
+        List<EndpointSliceInfo.Endpoint> eps = new ArrayList<>();
+        for (int r = 0; r < 2; r++) {
+          int i = s * 2 + r;
+          String ip = ip(i);
+          String pod = svc + "-" + r;
+          Workload w = new Workload(new ResourceMeta("v1", "Pod", ns, pod, null, "1",
+              Map.of("app", svc, "security.istio.io/tlsMode", "istio"), Map.of(), "benchmark"), svc, ip,
+              List.of(new ContainerPort("http", 8080, "TCP")), true, false);
+          b.workload(w);
+          pods.add(w);
+          eps.add(new EndpointSliceInfo.Endpoint(List.of(ip), true, pod, "", "", 1));
+        }
+        b.endpointSlice(new EndpointSliceInfo(ResourceMeta.of("EndpointSlice", ns, svc + "-x"), svc,
+            List.of(new EndpointSliceInfo.Port("http", 8080, "TCP", "")), eps));
+      }
+      v1 = b.build();
+    }
+
+    static String ip(int i) {
+      return "127.10." + (i / 250) + "." + (i % 250 + 1);
+    }
+
+    Workload pod(int proxy) {
+      return pods.get(proxy % pods.size());
+    }
+
+    String namespaceOf(int proxy) {
+      return pod(proxy).namespace();
+    }
+
+    Node node(int proxy) {
+      Workload w = pod(proxy);
+      return Node.newBuilder()
+          .setId("sidecar~" + w.ip() + "~" + w.name() + "." + w.namespace() + "~" + w.namespace() + ".svc.cluster.local")
+          .setMetadata(Struct.newBuilder()
+              .putFields("NAMESPACE", Value.newBuilder().setStringValue(w.namespace()).build())
+              .putFields("SERVICE_ACCOUNT", Value.newBuilder().setStringValue(w.serviceAccount()).build())
+              .putFields("INTERCEPTION_MODE", Value.newBuilder().setStringValue("REDIRECT").build()))
+          .build();
+    }
+
+    ProxyIdentity identity(int proxy) {
+      Workload w = pod(proxy);
+      return new ProxyIdentity(ProxyKind.SIDECAR, w.key(), w.ip(), w.namespace(), w.serviceAccount(), Map.of());
+    }
+
+    MeshSnapshot withPolicy(String ns) {
+      return policy(v1.toBuilder(2), ns).build();
+    }
+
+    MeshSnapshot withPolicyAndExtraEndpoint(String ns) {
+      MeshSnapshot.Builder b = MeshSnapshot.builder(3, MeshConfig.defaults());
+      for (NamespaceInfo n : v1.namespaces().values()) {
+        b.namespace(n);
+      }
+      v1.workloads().values().forEach(b::workload);
+      v1.services().values().forEach(b::service);
+      for (EndpointSliceInfo e : v1.endpointSlices().values()) {
+        if (e.serviceName().equals("svc-0")) {
+          List<EndpointSliceInfo.Endpoint> eps = new ArrayList<>(e.endpoints());
+          eps.add(new EndpointSliceInfo.Endpoint(List.of("127.11.0.1"), true, "", "", "", 1));
+          e = new EndpointSliceInfo(e.meta(), e.serviceName(), e.ports(), eps);
+        }
+        b.endpointSlice(e);
+      }
+      return policy(b, ns).build();
+    }
+
+    private static MeshSnapshot.Builder policy(MeshSnapshot.Builder b, String ns) {
+      return b.authorizationPolicy(new Policy<>(PolicyKind.AUTHORIZATION_POLICY,
+          ResourceMeta.of("AuthorizationPolicy", ns, "allow-same-namespace"),
+          AuthorizationPolicy.newBuilder().setAction(AuthorizationPolicy.Action.ALLOW)
+              .addRules(Rule.newBuilder().addFrom(Rule.From.newBuilder()
+                  .setSource(Source.newBuilder().addNamespaces(ns)))).build()));
+    }
+  }
+
+  interface Target extends AutoCloseable {
+    List<ServerServiceDefinition> services();
+
+    void onSnapshot(MeshSnapshot s);
+
+    @Override
+    void close();
+  }
+
+  static final class GatehouseTarget implements Target {
+    private final XdsServer server;
+
+    GatehouseTarget(Mesh mesh) {
+      server = XdsServer.builder(translator()).initialSnapshot(mesh.v1).build();
+    }
+
+    @Override
+    public List<ServerServiceDefinition> services() {
+      return List.of(server.services().get(0));
+    }
+
+    @Override
+    public void onSnapshot(MeshSnapshot s) {
+      server.onSnapshot(s);
+    }
+
+    @Override
+    public void close() {
+      server.close();
+    }
+  }
+
+  /**
+   * The baseline: java-control-plane's SimpleCache keyed by node id, one Snapshot per proxy, each translated by its own
+   * translator (nothing shared), versioned by the mesh snapshot version; on every change every proxy's snapshot is
+   * rebuilt and set. A snapshot is set when a proxy's first request arrives.
+   */
+  static final class BaselineTarget implements Target {
+    private final SimpleCache<String> cache = new SimpleCache<>(new NodeGroup<String>() {
+      @Override
+      public String hash(io.envoyproxy.envoy.config.core.v3.Node node) {
+        return node.getId();
+      }
+    });
+    private final V3DiscoveryServer server;
+    private final Map<String, Integer> proxyIndexByNode = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Mesh mesh;
+    private volatile MeshSnapshot current;
+    private final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+        Runtime.getRuntime().availableProcessors());
+
+    BaselineTarget(Mesh mesh) {
+      this.mesh = mesh;
+      this.current = mesh.v1;
+      for (int i = 0; i < PROXIES; i++) {
+        proxyIndexByNode.put(mesh.node(i).getId(), i);
+      }
+      server = new V3DiscoveryServer(new io.envoyproxy.controlplane.server.DiscoveryServerCallbacks() {
+        @Override
+        public void onV3StreamRequest(long streamId, DiscoveryRequest request) {
+          if (request.hasNode() && cache.getSnapshot(request.getNode().getId()) == null) {
+            Integer i = proxyIndexByNode.get(request.getNode().getId());
+            cache.setSnapshot(request.getNode().getId(), snapshotFor(current, i));
+          }
+        }
+
+        @Override
+        public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) {}
+      }, cache);
+    }
+
+    private Snapshot snapshotFor(MeshSnapshot s, int proxy) {
+      ProxyResources r = translator().generate(s, mesh.identity(proxy));
+      return Snapshot.create(typed(r, CDS, Cluster.class), typed(r, EDS, ClusterLoadAssignment.class),
+          typed(r, LDS, Listener.class), typed(r, RDS, RouteConfiguration.class), List.of(),
+          Long.toString(s.version()));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> List<T> typed(ProxyResources r, String type, Class<T> c) {
+      return (List<T>) new ArrayList<>(r.of(type).values());
+    }
+
+    @Override
+    public List<ServerServiceDefinition> services() {
+      return List.of(server.getAggregatedDiscoveryServiceImpl().bindService());
+    }
+
+    @Override
+    public void onSnapshot(MeshSnapshot s) {
+      current = s;
+      for (String node : new ArrayList<>(cache.groups())) {
+        pool.execute(() -> cache.setSnapshot(node, snapshotFor(s, proxyIndexByNode.get(node))));
+      }
+    }
+
+    @Override
+    public void close() {
+      pool.shutdownNow();
+    }
+  }
+
+  /** A raw ADS stream that subscribes and ACKs like Envoy, keeping only versions, names and counters. */
+  static final class SimProxy {
+    final int index;
+    final Node node;
+    final boolean delta;
+    final AtomicLong bytes = new AtomicLong();
+    final Map<String, Long> bytesByType = new java.util.concurrent.ConcurrentHashMap<>(
+        Map.of(CDS, 0L, EDS, 0L, LDS, 0L, RDS, 0L));
+    final AtomicLong ldsResponses = new AtomicLong();
+    final AtomicLong edsResponses = new AtomicLong();
+    volatile long lastLdsAt;
+    volatile long lastEdsAt;
+    volatile long readyAt;
+    volatile long nacks;
+    private final Set<String> got = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private Set<String> edsNames = Set.of();
+    private Set<String> rdsNames = Set.of();
+    private StreamObserver<DiscoveryRequest> sotw;
+    private StreamObserver<DeltaDiscoveryRequest> deltaOut;
+
+    SimProxy(int index, Node node, boolean delta) {
+      this.index = index;
+      this.node = node;
+      this.delta = delta;
+    }
+
+    boolean ready() {
+      return readyAt != 0;
+    }
+
+    synchronized boolean subscribesToChangedService() {
+      for (String n : edsNames) {
+        if (n.endsWith("|svc-0.ns-0.svc.cluster.local")) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    void start(ManagedChannel channel) {
+      var stub = AggregatedDiscoveryServiceGrpc.newStub(channel);
+      synchronized (this) {
+        if (delta) {
+          deltaOut = stub.deltaAggregatedResources(new StreamObserver<>() {
+            @Override
+            public void onNext(DeltaDiscoveryResponse r) {
+              onDelta(r);
+            }
+
+            @Override
+            public void onError(Throwable t) {}
+
+            @Override
+            public void onCompleted() {}
+          });
+          deltaOut.onNext(DeltaDiscoveryRequest.newBuilder().setNode(node).setTypeUrl(CDS).build());
+          deltaOut.onNext(DeltaDiscoveryRequest.newBuilder().setTypeUrl(LDS).build());
+        } else {
+          sotw = stub.streamAggregatedResources(new StreamObserver<>() {
+            @Override
+            public void onNext(DiscoveryResponse r) {
+              onSotw(r);
+            }
+
+            @Override
+            public void onError(Throwable t) {}
+
+            @Override
+            public void onCompleted() {}
+          });
+          sotw.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(CDS).build());
+          sotw.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(LDS).build());
+        }
+      }
+    }
+
+    private synchronized void onSotw(DiscoveryResponse r) {
+      handleSotw(r);
+      checkReady();
+    }
+
+    private void handleSotw(DiscoveryResponse r) {
+      String type = r.getTypeUrl();
+      long size = 0;
+      for (Any a : r.getResourcesList()) {
+        size += a.getValue().size();
+      }
+      account(type, size);
+      List<String> ackNames = List.of();
+      if (type.equals(CDS)) {
+        Set<String> names = new TreeSet<>();
+        for (Any a : r.getResourcesList()) {
+          names.add(firstStringField(a));
+        }
+        sotw.onNext(ack(r, List.of()));
+        if (!names.equals(edsNames)) {
+          edsNames = names;
+          sotw.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(EDS).addAllResourceNames(names).build());
+        }
+        return;
+      }
+      if (type.equals(LDS)) {
+        Set<String> routes = new TreeSet<>();
+        for (Any a : r.getResourcesList()) {
+          routes.addAll(routeNames(a));
+        }
+        sotw.onNext(ack(r, List.of()));
+        if (!routes.equals(rdsNames)) {
+          rdsNames = routes;
+          sotw.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(RDS).addAllResourceNames(routes).build());
+        }
+        return;
+      }
+      ackNames = List.copyOf(type.equals(EDS) ? edsNames : rdsNames);
+      sotw.onNext(ack(r, ackNames));
+    }
+
+    private DiscoveryRequest ack(DiscoveryResponse r, List<String> names) {
+      return DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(r.getTypeUrl()).setVersionInfo(r.getVersionInfo())
+          .setResponseNonce(r.getNonce()).addAllResourceNames(names).build();
+    }
+
+    private synchronized void onDelta(DeltaDiscoveryResponse r) {
+      handleDelta(r);
+      checkReady();
+    }
+
+    private void handleDelta(DeltaDiscoveryResponse r) {
+      String type = r.getTypeUrl();
+      long size = 0;
+      for (Resource res : r.getResourcesList()) {
+        size += res.getResource().getValue().size();
+      }
+      account(type, size);
+      deltaOut.onNext(DeltaDiscoveryRequest.newBuilder().setTypeUrl(type).setResponseNonce(r.getNonce()).build());
+      if (type.equals(CDS)) {
+        Set<String> names = new TreeSet<>(edsNames);
+        for (Resource res : r.getResourcesList()) {
+          names.add(res.getName());
+        }
+        names.removeAll(r.getRemovedResourcesList());
+        subscribeDelta(EDS, edsNames, names);
+        edsNames = names;
+      } else if (type.equals(LDS)) {
+        Set<String> routes = new TreeSet<>(rdsNames);
+        for (Resource res : r.getResourcesList()) {
+          routes.addAll(routeNames(res.getResource()));
+        }
+        subscribeDelta(RDS, rdsNames, routes);
+        rdsNames = routes;
+      }
+    }
+
+    private void subscribeDelta(String type, Set<String> before, Set<String> after) {
+      Set<String> add = new HashSet<>(after);
+      add.removeAll(before);
+      Set<String> remove = new HashSet<>(before);
+      remove.removeAll(after);
+      if (!add.isEmpty() || !remove.isEmpty()) {
+        deltaOut.onNext(DeltaDiscoveryRequest.newBuilder().setTypeUrl(type).addAllResourceNamesSubscribe(add)
+            .addAllResourceNamesUnsubscribe(remove).build());
+      }
+    }
+
+    private void account(String type, long size) {
+      bytes.addAndGet(size);
+      bytesByType.merge(type, size, Long::sum);
+      long now = System.nanoTime();
+      if (type.equals(LDS)) {
+        lastLdsAt = now;
+        ldsResponses.incrementAndGet();
+      } else if (type.equals(EDS)) {
+        lastEdsAt = now;
+        edsResponses.incrementAndGet();
+      }
+      got.add(type);
+    }
+
+    /** Ready once CDS and LDS arrived and EDS/RDS arrived for whatever names they referenced. */
+    private void checkReady() {
+      if (readyAt == 0 && got.contains(CDS) && got.contains(LDS)
+          && (edsNames.isEmpty() || got.contains(EDS)) && (rdsNames.isEmpty() || got.contains(RDS))) {
+        readyAt = System.nanoTime();
+      }
+    }
+
+    /** Cluster.name is field 1 and deterministic serialization writes it first: no full parse needed. */
+    private static String firstStringField(Any a) {
+      try {
+        CodedInputStream in = a.getValue().newCodedInput();
+        int tag = in.readTag();
+        return tag == 10 ? in.readStringRequireUtf8() : "";
+      } catch (java.io.IOException e) {
+        return "";
+      }
+    }
+
+    private static List<String> routeNames(Any a) {
+      List<String> out = new ArrayList<>();
+      try {
+        Listener l = Listener.parseFrom(a.getValue());
+        for (FilterChain fc : l.getFilterChainsList()) {
+          for (Filter f : fc.getFiltersList()) {
+            if (f.getTypedConfig().is(HttpConnectionManager.class)) {
+              HttpConnectionManager hcm = f.getTypedConfig().unpack(HttpConnectionManager.class);
+              if (hcm.hasRds()) {
+                out.add(hcm.getRds().getRouteConfigName());
+              }
+            }
+          }
+        }
+        if (l.hasApiListener() && l.getApiListener().getApiListener().is(HttpConnectionManager.class)) {
+          HttpConnectionManager hcm = l.getApiListener().getApiListener().unpack(HttpConnectionManager.class);
+          if (hcm.hasRds()) {
+            out.add(hcm.getRds().getRouteConfigName());
+          }
+        }
+      } catch (InvalidProtocolBufferException e) {
+        // not a listener we understand: no routes
+      }
+      return out;
+    }
+
+    synchronized void close() {
+      try {
+        if (sotw != null) {
+          sotw.onCompleted();
+        }
+        if (deltaOut != null) {
+          deltaOut.onCompleted();
+        }
+      } catch (RuntimeException ignored) {
+        // already closed
+      }
+    }
+  }
+
+  private XdsServerBenchmark() {}
+}
