@@ -60,11 +60,14 @@ public final class MeshTranslation {
   private final Map<ClusterKey, BuiltCluster> clusters;
   private final Map<EndpointKey, ClusterLoadAssignment> endpoints;
   private final Map<ProxyKey, ProxyResources> proxies;
+  private final Map<IpKey, ProxyResources> perIp = new ConcurrentHashMap<>();
   private volatile List<TranslationError> errors;
 
   /** The inputs that decide a proxy's resources, apart from its IP. */
   public record ProxyKey(
       ProxyKind kind, String namespace, Map<String, String> labels, String serviceAccount, List<ContainerPort> ports) {}
+
+  private record IpKey(ProxyKey key, String ip) {}
 
   private record OutboundKey(ProxyKind kind, String clientNamespace) {}
 
@@ -74,11 +77,12 @@ public final class MeshTranslation {
 
   private record BuiltCluster(Optional<Cluster> cluster, List<TranslationError> errors) {}
 
+  /** Sorted, unmodifiable maps shared by every proxy of one (kind, namespace). */
   private record Outbound(
-      Map<String, Listener> listeners,
-      Map<String, RouteConfiguration> routes,
-      Map<String, Cluster> clusters,
-      Map<String, ClusterLoadAssignment> endpoints,
+      java.util.NavigableMap<String, Message> listeners,
+      java.util.NavigableMap<String, Message> routes,
+      java.util.NavigableMap<String, Message> clusters,
+      java.util.NavigableMap<String, Message> endpoints,
       List<TranslationError> errors) {}
 
   private MeshTranslation(
@@ -213,7 +217,7 @@ public final class MeshTranslation {
     if (proxy.kind() != ProxyKind.PROXYLESS_GRPC || w.ip().isEmpty()) {
       return shared;
     }
-    return withPodIpListeners(shared, w.ip());
+    return perIp.computeIfAbsent(new IpKey(key, w.ip()), k -> withPodIpListeners(shared, k.ip()));
   }
 
   private ProxyResources build(ProxyKind kind, Workload w) {
@@ -228,16 +232,16 @@ public final class MeshTranslation {
     List<InboundPort> ports = InboundPorts.of(snapshot, w, mtls, options, subject(w), notices);
     Outbound out = outbound.computeIfAbsent(new OutboundKey(kind, w.namespace()), this::buildOutbound);
     errs.addAll(out.errors());
-    Map<String, Message> listeners = new TreeMap<>(out.listeners());
-    Map<String, Message> clusterMap = new TreeMap<>(out.clusters());
+    TreeMap<String, Message> ownListeners = new TreeMap<>();
+    TreeMap<String, Message> ownClusters = new TreeMap<>();
     if (kind == ProxyKind.SIDECAR) {
       SidecarInboundBuilder inbound =
           new SidecarInboundBuilder(w, policies, trustDomains(), options);
-      listeners.put(SidecarInboundBuilder.LISTENER_NAME, inbound.listener(ports, mtls.workloadMode()));
+      ownListeners.put(SidecarInboundBuilder.LISTENER_NAME, inbound.listener(ports, mtls.workloadMode()));
       for (InboundPort p : ports) {
-        clusterMap.put(SidecarInboundBuilder.clusterName(p.port()), SidecarInboundBuilder.inboundCluster(p));
+        ownClusters.put(SidecarInboundBuilder.clusterName(p.port()), SidecarInboundBuilder.inboundCluster(p));
       }
-      clusterMap.put(SidecarInboundBuilder.PASSTHROUGH_CLUSTER, SidecarInboundBuilder.inboundPassthroughCluster());
+      ownClusters.put(SidecarInboundBuilder.PASSTHROUGH_CLUSTER, SidecarInboundBuilder.inboundPassthroughCluster());
     } else {
       GrpcServerListenerBuilder server = new GrpcServerListenerBuilder(w, policies);
       for (InboundPort p : ports) {
@@ -248,15 +252,15 @@ public final class MeshTranslation {
         }
         for (String ip : GrpcServerListenerBuilder.wildcardAddresses()) {
           Listener l = server.listener(p, ip);
-          listeners.put(l.getName(), l);
+          ownListeners.put(l.getName(), l);
         }
       }
     }
     Map<String, Map<String, Message>> byType = new TreeMap<>();
-    byType.put(ProxyResources.LISTENER, Collections.unmodifiableMap(listeners));
-    byType.put(ProxyResources.ROUTE, Collections.unmodifiableMap(new TreeMap<>(out.routes())));
-    byType.put(ProxyResources.CLUSTER, Collections.unmodifiableMap(clusterMap));
-    byType.put(ProxyResources.ENDPOINT, Collections.unmodifiableMap(new TreeMap<>(out.endpoints())));
+    byType.put(ProxyResources.LISTENER, new SortedOverlay<>(out.listeners(), ownListeners));
+    byType.put(ProxyResources.ROUTE, out.routes());
+    byType.put(ProxyResources.CLUSTER, new SortedOverlay<>(out.clusters(), ownClusters));
+    byType.put(ProxyResources.ENDPOINT, out.endpoints());
     return new ProxyResources(byType, dedupe(errs), notices);
   }
 
@@ -271,20 +275,25 @@ public final class MeshTranslation {
   }
 
   private ProxyResources withPodIpListeners(ProxyResources shared, String ip) {
-    Map<String, Message> listeners = new TreeMap<>(shared.of(ProxyResources.LISTENER));
+    TreeMap<String, Message> own = new TreeMap<>();
     String wildcard = GrpcServerListenerBuilder.listenerName("0.0.0.0", 0);
     String prefix = wildcard.substring(0, wildcard.length() - 1);
     for (Message m : shared.of(ProxyResources.LISTENER).values()) {
       Listener l = (Listener) m;
       if (l.getName().startsWith(prefix)) {
         int port = l.getAddress().getSocketAddress().getPortValue();
-        Listener own = GrpcServerListenerBuilder.forIp(l, ip, port);
-        listeners.put(own.getName(), own);
+        Listener forIp = GrpcServerListenerBuilder.forIp(l, ip, port);
+        own.put(forIp.getName(), forIp);
       }
     }
     Map<String, Map<String, Message>> byType = new TreeMap<>(shared.resourcesByType());
-    byType.put(ProxyResources.LISTENER, Collections.unmodifiableMap(listeners));
+    byType.put(ProxyResources.LISTENER, new SortedOverlay<>(sortedView(shared.of(ProxyResources.LISTENER)), own));
     return new ProxyResources(byType, shared.errors(), shared.notices());
+  }
+
+  @SuppressWarnings("unchecked")
+  private static java.util.NavigableMap<String, Message> sortedView(Map<String, Message> m) {
+    return m instanceof java.util.NavigableMap<?, ?> n ? (java.util.NavigableMap<String, Message>) n : new TreeMap<>(m);
   }
 
   private List<String> trustDomains() {
@@ -332,10 +341,10 @@ public final class MeshTranslation {
       }
     }
     return new Outbound(
-        Collections.unmodifiableMap(listeners),
-        Collections.unmodifiableMap(routes),
-        Collections.unmodifiableMap(clusterMap),
-        Collections.unmodifiableMap(cla),
+        Collections.unmodifiableNavigableMap(new TreeMap<String, Message>(listeners)),
+        Collections.unmodifiableNavigableMap(new TreeMap<String, Message>(routes)),
+        Collections.unmodifiableNavigableMap(new TreeMap<String, Message>(clusterMap)),
+        Collections.unmodifiableNavigableMap(new TreeMap<String, Message>(cla)),
         dedupe(errs));
   }
 

@@ -31,7 +31,7 @@ import java.util.List;
  * The Envoy sidecar's inbound side: listener {@code virtualInbound} on 15006 with one group of filter chains per
  * inbound port (matching destination_port + transport_protocol + application_protocols, istio-semantics §2), the
  * passthrough chains for undeclared ports at the workload-level mode, and the {@code inbound|<port>||} clusters.
- * Pure; one instance per translation of one workload.
+ * Pure; one instance per translation of one workload; not thread-safe (a per-port filter memo).
  */
 public final class SidecarInboundBuilder {
   public static final String LISTENER_NAME = "virtualInbound";
@@ -51,6 +51,10 @@ public final class SidecarInboundBuilder {
   private final InboundPolicySource policies;
   private final List<String> trustDomains;
   private final TranslationOptions options;
+  // One lookup per port: a port has up to five chains and they all carry the same policy filters.
+  private final java.util.Map<Integer, List<io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter>> httpFilters =
+      new java.util.HashMap<>();
+  private final java.util.Map<Integer, List<Filter>> networkFilters = new java.util.HashMap<>();
 
   public SidecarInboundBuilder(
       Workload workload, InboundPolicySource policies, List<String> trustDomains, TranslationOptions options) {
@@ -174,7 +178,8 @@ public final class SidecarInboundBuilder {
         .setStatPrefix("inbound_0.0.0.0_" + port)
         .setCodecType(HttpConnectionManager.CodecType.AUTO)
         .setRouteConfig(inboundRoute(port, cluster))
-        .addAllHttpFilters(EnvoyFilters.withRouter(policies.httpFilters(workload, ProxyKind.SIDECAR, port)))
+        .addAllHttpFilters(EnvoyFilters.withRouter(
+            httpFilters.computeIfAbsent(port, p -> policies.httpFilters(workload, ProxyKind.SIDECAR, p))))
         .setForwardClientCertDetails(HttpConnectionManager.ForwardClientCertDetails.APPEND_FORWARD)
         .setSetCurrentClientCertDetails(HttpConnectionManager.SetCurrentClientCertDetails.newBuilder()
             .setSubject(BoolValue.of(true))
@@ -195,7 +200,8 @@ public final class SidecarInboundBuilder {
   }
 
   private FilterChain tcpChain(int port, String variant, FilterChainMatch m, boolean mtls, String cluster) {
-    List<Filter> filters = new ArrayList<>(policies.networkFilters(workload, ProxyKind.SIDECAR, port));
+    List<Filter> filters = new ArrayList<>(
+        networkFilters.computeIfAbsent(port, p -> policies.networkFilters(workload, ProxyKind.SIDECAR, p)));
     filters.add(EnvoyFilters.tcpProxy(cluster, cluster));
     FilterChain.Builder c = FilterChain.newBuilder()
         .setName(port > 0 ? "inbound|" + port + "|" + variant : variant)
