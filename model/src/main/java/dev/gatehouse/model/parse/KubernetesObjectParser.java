@@ -67,6 +67,20 @@ public final class KubernetesObjectParser {
           NETWORKING_GROUP + "/EnvoyFilter",
           NETWORKING_GROUP + "/ProxyConfig");
 
+  /**
+   * ObjectMeta's fields (k8s.io/apimachinery meta/v1). Anything else is a typo the API server would reject; read
+   * leniently, a misspelt {@code namespace} would put a policy in "default", a misspelt {@code labels} would hide a
+   * pod from the policies that select it.
+   */
+  private static final Set<String> METADATA_FIELDS =
+      Set.of(
+          "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+          "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
+          "ownerReferences", "finalizers", "managedFields", "clusterName");
+
+  /** The top-level fields of an Istio resource; a misspelt {@code spec} must not read as an empty spec. */
+  private static final Set<String> ISTIO_OBJECT_FIELDS = Set.of("apiVersion", "kind", "metadata", "spec", "status");
+
   private static final JsonFormat.Parser STRICT_JSON = JsonFormat.parser();
   private static final JsonFormat.Parser LENIENT_JSON = JsonFormat.parser().ignoringUnknownFields();
   private static final int MAX_REASON = 400;
@@ -236,6 +250,11 @@ public final class KubernetesObjectParser {
   private static MetaRead readMeta(
       String apiVersion, String kind, Map<?, ?> md, boolean namespaced, String source) {
     List<String> problems = new ArrayList<>();
+    for (Object field : md.keySet()) {
+      if (!METADATA_FIELDS.contains(String.valueOf(field))) {
+        problems.add("metadata: unknown field \"" + field + "\"");
+      }
+    }
     String name = RawFields.scalar(md.get("name")).orElse("");
     String namespace = "";
     if (namespaced) {
@@ -290,6 +309,11 @@ public final class KubernetesObjectParser {
     Object rawSpec = object.get("spec");
     Map<?, ?> spec = rawSpec instanceof Map<?, ?> m ? m : Map.of();
     List<String> errors = new ArrayList<>(read.problems());
+    for (Object field : object.keySet()) {
+      if (!ISTIO_OBJECT_FIELDS.contains(String.valueOf(field))) {
+        errors.add("unknown field \"" + field + "\"");
+      }
+    }
     if (!kind.versions().contains(version)) {
       errors.add(
           "unsupported apiVersion " + meta.apiVersion() + " for " + kind.kind() + " (accepted: "

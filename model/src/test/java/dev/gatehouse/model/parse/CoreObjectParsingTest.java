@@ -300,6 +300,17 @@ class CoreObjectParsingTest {
   }
 
   @Test
+  void aMisspeltMetadataFieldFailsThePod() {
+    // Read leniently, "lables" would hide the pod from every policy that selects it by label.
+    ParseResult.Failed f = Fixtures.failed("""
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: p, namespace: a, lables: {app: cart}}
+        """);
+    assertThat(f.reason()).isEqualTo("Pod a/p: metadata: unknown field \"lables\"");
+  }
+
+  @Test
   void unquotedNumericLabelValuesAreReadAsText() {
     Workload w = (Workload) Fixtures.value("""
         apiVersion: v1

@@ -144,6 +144,53 @@ class InvalidPolicyTest {
   }
 
   @Test
+  void aMisspeltSpecIsInvalidRatherThanAnEmptySpec() {
+    // Read leniently, this would be a PeerAuthentication with no mode: UNSET, inheriting a weaker parent mode.
+    InvalidPolicy p = Fixtures.invalid("""
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: default, namespace: shop}
+        spex: {mtls: {mode: STRICT}}
+        """);
+    assertThat(p.reason()).isEqualTo("unknown field \"spex\"");
+    assertThat(p.selector()).contains(Map.of());
+  }
+
+  @Test
+  void aMisspeltMetadataFieldIsInvalidRatherThanMoved() {
+    // Read leniently, "namespce" would silently put the policy in the default namespace.
+    InvalidPolicy p = Fixtures.invalid("""
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: deny-all, namespce: shop}
+        spec: {action: DENY, rules: [{}]}
+        """);
+    assertThat(p.reason()).isEqualTo("metadata: unknown field \"namespce\"");
+    assertThat(p.meta().namespace()).isEqualTo("default");
+    assertThat(p.action()).isEqualTo("DENY");
+  }
+
+  @Test
+  void statusAndServerSetMetadataAreAccepted() {
+    Fixtures.policy("""
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata:
+          name: from-cluster
+          namespace: shop
+          uid: 0b6b7c9e-1d2f-4a6e-9c1e-2f3a4b5c6d7e
+          generation: 3
+          resourceVersion: "991"
+          creationTimestamp: "2024-01-01T00:00:00Z"
+          managedFields: [{manager: kubectl, operation: Update}]
+          finalizers: []
+        spec: {rules: [{}]}
+        status:
+          conditions: [{type: Reconciled, status: "True"}]
+        """);
+  }
+
+  @Test
   void aBadCreationTimestampMakesThePolicyInvalidNotLost() {
     InvalidPolicy p = Fixtures.invalid("""
         apiVersion: security.istio.io/v1
