@@ -32,6 +32,9 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class InboundPolicyFilters {
   private final String rootNamespace;
   private final AuthzOptions options;
+  private final TrustDomainBundle bundle;
+  /** Translation per source object (Policy or InvalidPolicy), for reuse by the next snapshot's build. */
+  private final Map<Object, Object> translationsBySource;
   private final JwtAuthenticationBuilder.Settings jwtSettings;
   private final Map<String, List<AuthorizationPolicyTranslation>> authzByNamespace;
   private final Map<String, List<RequestAuthenticationTranslation>> authnByNamespace;
@@ -51,45 +54,77 @@ public final class InboundPolicyFilters {
   private InboundPolicyFilters(
       String rootNamespace,
       AuthzOptions options,
+      TrustDomainBundle bundle,
       Map<String, List<AuthorizationPolicyTranslation>> authz,
       Map<String, List<RequestAuthenticationTranslation>> authn,
+      Map<Object, Object> translationsBySource,
       List<TranslationError> errors) {
     this.rootNamespace = rootNamespace;
     this.options = options;
-    this.jwtSettings =
-        new JwtAuthenticationBuilder.Settings(
-            options.remoteJwks(), options.clockSkewSeconds(), options.jwks(), options.remoteJwksCluster());
+    this.bundle = bundle;
+    this.jwtSettings = jwtSettings(options);
     this.authzByNamespace = authz;
     this.authnByNamespace = authn;
+    this.translationsBySource = translationsBySource;
     this.errors = errors;
   }
 
   /** Translates every AuthorizationPolicy and RequestAuthentication of the snapshot, once. */
   public static InboundPolicyFilters build(MeshSnapshot snapshot, AuthzOptions options) {
+    return build(snapshot, options, null);
+  }
+
+  /**
+   * Like {@link #build(MeshSnapshot, AuthzOptions)}, reusing from {@code previous} (the result for an earlier
+   * snapshot, may be null) the translation of every policy that did not change (equal metadata and spec) and, when
+   * the options are equal, the filter lists of policy sets made only of such policies. A change to one policy then
+   * costs that policy's translation and the filter lists of the workloads it applies to.
+   */
+  public static InboundPolicyFilters build(MeshSnapshot snapshot, AuthzOptions options, InboundPolicyFilters previous) {
     TrustDomainBundle bundle =
         TrustDomainBundle.of(snapshot.mesh().trustDomain(), snapshot.mesh().trustDomainAliases());
+    boolean reuse = previous != null && previous.bundle.equals(bundle);
+    Map<Object, Object> old = reuse ? previous.translationsBySource : Map.of();
+    Map<Object, Object> bySource = new HashMap<>();
     Map<String, List<AuthorizationPolicyTranslation>> authz = new HashMap<>();
     Map<String, List<RequestAuthenticationTranslation>> authn = new HashMap<>();
     for (Policy<AuthorizationPolicy> p : snapshot.authorizationPolicies()) {
-      authz.computeIfAbsent(p.namespace(), k -> new ArrayList<>()).add(AuthorizationPolicyTranslation.of(p, bundle));
+      AuthorizationPolicyTranslation t = (AuthorizationPolicyTranslation) old.get(p);
+      if (t == null) {
+        t = AuthorizationPolicyTranslation.of(p, bundle);
+      }
+      bySource.put(p, t);
+      authz.computeIfAbsent(p.namespace(), k -> new ArrayList<>()).add(t);
     }
     for (Policy<RequestAuthentication> p : snapshot.requestAuthentications()) {
-      authn.computeIfAbsent(p.namespace(), k -> new ArrayList<>()).add(RequestAuthenticationTranslation.of(p));
+      RequestAuthenticationTranslation t = (RequestAuthenticationTranslation) old.get(p);
+      if (t == null) {
+        t = RequestAuthenticationTranslation.of(p);
+      }
+      bySource.put(p, t);
+      authn.computeIfAbsent(p.namespace(), k -> new ArrayList<>()).add(t);
     }
     for (InvalidPolicy p : snapshot.invalidPolicies()) {
       if (p.kind() == PolicyKind.AUTHORIZATION_POLICY) {
-        authz.computeIfAbsent(p.meta().namespace(), k -> new ArrayList<>())
-            .add(AuthorizationPolicyTranslation.ofInvalid(p));
+        AuthorizationPolicyTranslation t = (AuthorizationPolicyTranslation) old.get(p);
+        if (t == null) {
+          t = AuthorizationPolicyTranslation.ofInvalid(p);
+        }
+        bySource.put(p, t);
+        authz.computeIfAbsent(p.meta().namespace(), k -> new ArrayList<>()).add(t);
       } else if (p.kind() == PolicyKind.REQUEST_AUTHENTICATION) {
-        authn.computeIfAbsent(p.meta().namespace(), k -> new ArrayList<>())
-            .add(RequestAuthenticationTranslation.ofInvalid(p));
+        RequestAuthenticationTranslation t = (RequestAuthenticationTranslation) old.get(p);
+        if (t == null) {
+          t = RequestAuthenticationTranslation.ofInvalid(p);
+        }
+        bySource.put(p, t);
+        authn.computeIfAbsent(p.meta().namespace(), k -> new ArrayList<>()).add(t);
       }
     }
     authz.replaceAll((k, v) -> List.copyOf(v));
     authn.replaceAll((k, v) -> List.copyOf(v));
 
-    InboundPolicyFilters filters =
-        new InboundPolicyFilters(snapshot.mesh().rootNamespace(), options, Map.copyOf(authz), Map.copyOf(authn), List.of());
+    JwtAuthenticationBuilder.Settings jwt = jwtSettings(options);
     Set<TranslationError> errs = new LinkedHashSet<>();
     authz.values().stream().flatMap(List::stream).forEach(t -> {
       t.failure().ifPresent(errs::add);
@@ -103,13 +138,34 @@ public final class InboundPolicyFilters {
     authn.values().stream().flatMap(List::stream).forEach(t -> {
       t.failure().ifPresent(errs::add);
       if (!t.failed()) {
-        JwtAuthenticationBuilder.build(List.of(t), filters.jwtSettings, errs::add);
+        JwtAuthenticationBuilder.build(List.of(t), jwt, errs::add);
       }
     });
     List<TranslationError> sorted = new ArrayList<>(errs);
     sorted.sort(java.util.Comparator.comparing(TranslationError::policy).thenComparing(TranslationError::message));
-    return new InboundPolicyFilters(
-        filters.rootNamespace, options, filters.authzByNamespace, filters.authnByNamespace, List.copyOf(sorted));
+    InboundPolicyFilters out = new InboundPolicyFilters(
+        snapshot.mesh().rootNamespace(), options, bundle, Map.copyOf(authz), Map.copyOf(authn), bySource,
+        List.copyOf(sorted));
+    if (reuse && previous.options.equals(options) && previous.rootNamespace.equals(out.rootNamespace)) {
+      java.util.Set<Object> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+      kept.addAll(bySource.values());
+      previous.httpMemo.forEach((k, v) -> {
+        if (kept.containsAll(k.set().authz()) && kept.containsAll(k.set().authn())) {
+          out.httpMemo.put(k, v);
+        }
+      });
+      previous.networkMemo.forEach((k, v) -> {
+        if (kept.containsAll(k.set().authz()) && kept.containsAll(k.set().authn())) {
+          out.networkMemo.put(k, v);
+        }
+      });
+    }
+    return out;
+  }
+
+  private static JwtAuthenticationBuilder.Settings jwtSettings(AuthzOptions options) {
+    return new JwtAuthenticationBuilder.Settings(
+        options.remoteJwks(), options.clockSkewSeconds(), options.jwks(), options.remoteJwksCluster());
   }
 
   /**

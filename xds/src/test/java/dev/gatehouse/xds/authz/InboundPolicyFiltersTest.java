@@ -143,4 +143,30 @@ class InboundPolicyFiltersTest {
     assertThat(t.rbacPolicies(ChainTarget.SIDECAR_HTTP, "")).isSameAs(t.rbacPolicies(ChainTarget.SIDECAR_HTTP, ""));
     assertThat(t.rbacPolicies(ChainTarget.SIDECAR_TCP, "")).isEqualTo(t.rbacPolicies(ChainTarget.SIDECAR_HTTP, ""));
   }
+
+  @Test
+  void aNewSnapshotReusesUnchangedPoliciesAndTheirFilterLists() {
+    Workload a = pod("a", "app", Map.of("app", "app"));
+    Workload b = pod("b", "app", Map.of("app", "app"));
+    AuthorizationPolicy v1 = AuthorizationPolicy.newBuilder()
+        .addRules(rule(null, Operation.newBuilder().addPaths("/v1").build())).build();
+    AuthorizationPolicy v2 = AuthorizationPolicy.newBuilder()
+        .addRules(rule(null, Operation.newBuilder().addPaths("/v2").build())).build();
+    MeshSnapshot s1 = MeshSnapshot.builder(1, MeshConfig.defaults()).workload(a).workload(b)
+        .authorizationPolicy(ap("a", "p", v1)).authorizationPolicy(ap("b", "p", v1)).build();
+    MeshSnapshot s2 = MeshSnapshot.builder(2, MeshConfig.defaults()).workload(a).workload(b)
+        .authorizationPolicy(ap("a", "p", v1)).authorizationPolicy(ap("b", "p", v2)).build();
+    InboundPolicyFilters f1 = InboundPolicyFilters.build(s1, AuthzOptions.defaults());
+    var a1 = f1.httpFilters(a, ProxyKind.SIDECAR, 8080);
+    var b1 = f1.httpFilters(b, ProxyKind.SIDECAR, 8080);
+    InboundPolicyFilters f2 = InboundPolicyFilters.build(s2, AuthzOptions.defaults(), f1);
+    assertThat(f2.httpFilters(a, ProxyKind.SIDECAR, 8080)).isSameAs(a1);
+    var b2 = f2.httpFilters(b, ProxyKind.SIDECAR, 8080);
+    assertThat(b2).isNotSameAs(b1);
+    assertThat(EnvoyFilterChainEvaluator.evaluateHttp(b2, Request.http("GET", "/v2"))).isEqualTo(Decision.ALLOW);
+    assertThat(EnvoyFilterChainEvaluator.evaluateHttp(b2, Request.http("GET", "/v1"))).isEqualTo(Decision.DENY_RBAC);
+    // Different options: nothing is reused, since filters depend on them.
+    InboundPolicyFilters f3 = InboundPolicyFilters.build(s2, AuthzOptions.defaults().withClockSkewSeconds(5), f2);
+    assertThat(f3.httpFilters(a, ProxyKind.SIDECAR, 8080)).isNotSameAs(a1).isEqualTo(a1);
+  }
 }
