@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -55,11 +54,11 @@ class ProxylessMeshEndToEndTest {
   @BeforeAll
   static void start() throws Exception {
     mesh = ProxylessMesh.start(work, Map.of());
-    // Temporary gate, to be removed once control-plane connects the two: at the time of writing nothing in the
-    // application subscribes XdsServer.onSnapshot to the MeshConfigStream, so proxies would only ever get the empty
-    // initial config. This names the missing piece instead of failing ten scenarios for one reason.
-    Assumptions.assumeTrue(mesh.gatehouse().adsServerReceivesSnapshots(Duration.ofSeconds(10)),
-        "missing piece: control-plane does not feed MeshConfigStream snapshots to XdsServer.onSnapshot");
+    // Fail fast, with the reason, if the ADS server does not follow the config source: otherwise every scenario
+    // would time out on its own for this one cause.
+    assertThat(mesh.gatehouse().adsServerReceivesSnapshots(Duration.ofSeconds(10)))
+        .as("Gatehouse's ADS server receives the config stream's snapshots (MeshConfigStream -> XdsServer.onSnapshot)")
+        .isTrue();
     // Scenario 7's pods first: their 2-minute certificates renew after about a minute, during the other scenarios.
     mesh.namespace("s7-rotation", "STRICT");
     Workload[] pods = echoWithClient("s7-rotation", ROTATION_TTL);
