@@ -92,14 +92,15 @@ public final class XdsServerBenchmark {
   private static final int PROXIES = Integer.getInteger("proxies", 2000);
   private static final int SERVICES = Integer.getInteger("services", 1000);
   private static final int SERVICES_PER_NAMESPACE = Integer.getInteger("servicesPerNamespace", 20);
+  private static final int REPLICAS = Integer.getInteger("replicas", 2);
   private static final int CHANNELS = Integer.getInteger("channels", 100);
   private static final int WARMUP_PROXIES = Integer.getInteger("warmupProxies", Math.max(1, PROXIES / 10));
 
   public static void main(String[] args) throws Exception {
     List<String> scenarios = Arrays.asList(System.getProperty("scenarios", "sotw,delta,baseline").split(","));
-    System.out.printf("xDS server benchmark: generator %s, %d proxies, %d services (%d per namespace), %d cores, "
-            + "max heap %d MiB, java %s%n", System.getProperty("generator", "real"), PROXIES, SERVICES,
-        SERVICES_PER_NAMESPACE, Runtime.getRuntime().availableProcessors(),
+    System.out.printf("xDS server benchmark: generator %s, %d proxies, %d services (%d per namespace, %d pods each), "
+            + "%d cores, max heap %d MiB, java %s%n", System.getProperty("generator", "real"), PROXIES, SERVICES,
+        SERVICES_PER_NAMESPACE, REPLICAS, Runtime.getRuntime().availableProcessors(),
         Runtime.getRuntime().maxMemory() >> 20, System.getProperty("java.version"));
     Mesh mesh = new Mesh();
     probe(mesh);
@@ -296,7 +297,7 @@ public final class XdsServerBenchmark {
     };
   }
 
-  /** The mesh: SERVICES services, two sidecar pods each, SERVICES_PER_NAMESPACE services per namespace. */
+  /** The mesh: SERVICES services, REPLICAS sidecar pods each, SERVICES_PER_NAMESPACE services per namespace. */
   static final class Mesh {
     final MeshSnapshot v1;
     private final List<Workload> pods = new ArrayList<>();
@@ -313,8 +314,8 @@ public final class XdsServerBenchmark {
         b.service(new ServiceInfo(ResourceMeta.of("Service", ns, svc), svc + "." + ns + ".svc.cluster.local",
             List.of(new ServicePort("http", 80, "TCP", "", 8080, "")), Map.of("app", svc), ""));
         List<EndpointSliceInfo.Endpoint> eps = new ArrayList<>();
-        for (int r = 0; r < 2; r++) {
-          int i = s * 2 + r;
+        for (int r = 0; r < REPLICAS; r++) {
+          int i = s * REPLICAS + r;
           String ip = ip(i);
           String pod = svc + "-" + r;
           Workload w = new Workload(new ResourceMeta("v1", "Pod", ns, pod, null, "1",
@@ -402,7 +403,13 @@ public final class XdsServerBenchmark {
     private final XdsServer server;
 
     GatehouseTarget(Mesh mesh) {
-      server = XdsServer.builder(translator()).initialSnapshot(mesh.v1).build();
+      server = XdsServer.builder(translator()).initialSnapshot(mesh.v1).events(new XdsServerEvents() {
+        @Override
+        public void pushCompleted(java.time.Duration took, int distinctProxies, int streams) {
+          System.out.printf("  (server push of one snapshot: %d ms for %d streams, %d distinct proxies)%n",
+              took.toMillis(), streams, distinctProxies);
+        }
+      }).build();
     }
 
     @Override
