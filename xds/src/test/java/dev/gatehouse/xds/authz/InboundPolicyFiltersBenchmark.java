@@ -54,6 +54,14 @@ public final class InboundPolicyFiltersBenchmark {
       MeshSnapshot changed = mesh.toBuilder(2).authorizationPolicy(edited).build();
       long t3 = System.nanoTime();
       InboundPolicyFilters next = InboundPolicyFilters.build(changed, AuthzOptions.defaults(), filters);
+      long t35 = System.nanoTime();
+      long bestRebuild = Long.MAX_VALUE;
+      for (int i = 0; i < 10; i++) {
+        long a = System.nanoTime();
+        InboundPolicyFilters.build(changed, AuthzOptions.defaults(), filters);
+        bestRebuild = Math.min(bestRebuild, System.nanoTime() - a);
+      }
+      long t36 = System.nanoTime();
       for (Workload w : changed.workloadsInNamespace("ns-42")) {
         next.httpFilters(w, ProxyKind.SIDECAR, 8080);
         next.networkFilters(w, ProxyKind.SIDECAR, 8080);
@@ -61,9 +69,9 @@ public final class InboundPolicyFiltersBenchmark {
       long t4 = System.nanoTime();
       System.out.printf(
           "round %d: translate %d policies %.1f ms; filters for %d workloads %.1f ms (%d distinct lists);"
-              + " one policy changed, rebuild + its namespace's %d workloads %.1f ms%n",
+              + " one policy changed: rebuild %.1f ms (best of 10 more: %.1f ms) + its namespace's %d workloads %.1f ms%n",
           round, mesh.authorizationPolicies().size(), (t1 - t0) / 1e6, mesh.workloads().size(), (t2 - t1) / 1e6,
-          distinct.size(), WORKLOADS_PER_NAMESPACE, (t4 - t3) / 1e6);
+          distinct.size(), (t35 - t3) / 1e6, bestRebuild / 1e6, WORKLOADS_PER_NAMESPACE, (t4 - t36) / 1e6);
     }
   }
 
