@@ -177,7 +177,12 @@ public final class GoldenFiles {
     });
     out.put("errors", errors);
     List<Object> notices = new ArrayList<>();
-    r.notices().forEach(n -> notices.add(Map.of("subject", n.subject(), "message", n.message())));
+    r.notices().forEach(n -> {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("subject", n.subject());
+      m.put("message", n.message());
+      notices.add(m);
+    });
     out.put("notices", notices);
     return out;
   }
