@@ -6,6 +6,7 @@ import dev.gatehouse.xds.authz.InboundPolicyFilters;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -20,9 +21,18 @@ public final class AuthorizationFilters implements InboundPolicySource {
     this.filters = filters;
   }
 
-  /** The per-snapshot factory the translator uses in production. */
+  /**
+   * The per-snapshot factory the translator uses in production. It remembers the last result and hands it to the
+   * next build, so a policy that did not change is never translated again (InboundPolicyFilters reuses a previous
+   * translation only for an equal policy, so handing it any earlier result is safe).
+   */
   public static Function<MeshSnapshot, InboundPolicySource> forMesh(TranslationOptions options) {
-    return snapshot -> new AuthorizationFilters(InboundPolicyFilters.build(snapshot, options.authz()));
+    AtomicReference<InboundPolicyFilters> last = new AtomicReference<>();
+    return snapshot -> {
+      InboundPolicyFilters built = InboundPolicyFilters.build(snapshot, options.authz(), last.get());
+      last.set(built);
+      return new AuthorizationFilters(built);
+    };
   }
 
   @Override
