@@ -5,8 +5,9 @@ import com.google.protobuf.util.JsonFormat;
 import java.util.List;
 
 /**
- * Every message type Gatehouse packs into an {@code Any}, for printing resources as JSON/YAML in golden files and
- * for the validate.rules check. Add a type here when a translator starts packing it.
+ * Every message type Gatehouse packs into an {@code Any}: the one registry used to print resources as JSON (the
+ * {@code /debug/config_dump} endpoint, golden files) and by the validate.rules check in tests. Add a type here when a
+ * translator starts packing it.
  */
 public final class EnvoyTypes {
   private EnvoyTypes() {}
@@ -27,6 +28,8 @@ public final class EnvoyTypes {
       io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz.getDescriptor(),
       io.envoyproxy.envoy.extensions.filters.network.ext_authz.v3.ExtAuthz.getDescriptor(),
+      io.envoyproxy.envoy.extensions.filters.http.fault.v3.HTTPFault.getDescriptor(),
+      io.envoyproxy.envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig.getDescriptor(),
       io.envoyproxy.envoy.config.listener.v3.Listener.getDescriptor(),
       io.envoyproxy.envoy.config.cluster.v3.Cluster.getDescriptor(),
       io.envoyproxy.envoy.config.route.v3.RouteConfiguration.getDescriptor(),
