@@ -6,6 +6,7 @@ import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
 
 import dev.gatehouse.controlplane.source.ConfigInputErrors.Reason;
 import dev.gatehouse.model.parse.KubernetesObjectParser;
+import dev.gatehouse.model.parse.KubernetesYaml;
 import dev.gatehouse.model.parse.ParseResult;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -272,6 +273,13 @@ public final class FileConfigSource implements ConfigSource {
     }
   }
 
+  /** "line N: problem", the problem flattened to one line of at most 240 characters. */
+  private static String describe(KubernetesYaml.NotYamlException e) {
+    String where = e.marked() && e.line().isPresent() ? "line " + e.line().getAsInt() + ": " : "";
+    String problem = e.problem() == null ? "malformed YAML" : e.problem().replaceAll("\\s+", " ").trim();
+    return where + (problem.length() > 240 ? problem.substring(0, 240) + "..." : problem);
+  }
+
   /** The objects a file defines now; on a partial failure, what it defined before is kept. */
   private Map<MeshObjectId, Object> parseFile(Path p, byte[] bytes, Map<MeshObjectId, Object> previous) {
     String name = display(p);
@@ -279,7 +287,7 @@ public final class FileConfigSource implements ConfigSource {
     try {
       docs = KubernetesYaml.documents(utf8(bytes));
     } catch (KubernetesYaml.NotYamlException | CharacterCodingException e) {
-      String why = e instanceof CharacterCodingException ? "not UTF-8 text" : "not YAML: " + e.getMessage();
+      String why = e instanceof KubernetesYaml.NotYamlException y ? "not YAML: " + describe(y) : "not UTF-8 text";
       errors.report(
           SOURCE,
           Reason.NOT_YAML,
@@ -297,7 +305,7 @@ public final class FileConfigSource implements ConfigSource {
         failures = true;
         continue;
       }
-      for (ParseResult r : parser.parseAll(KubernetesYaml.asObject(doc), name)) {
+      for (ParseResult r : parser.parseAll(doc, name)) {
         if (r instanceof ParseResult.Parsed parsed) {
           MeshObjectId id = new MeshObjectId(parsed.kind(), parsed.key());
           if (objects.put(id, parsed.value()) != null) {

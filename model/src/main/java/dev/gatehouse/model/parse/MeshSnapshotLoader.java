@@ -13,15 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.regex.Pattern;
-import org.yaml.snakeyaml.DumperOptions;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-import org.yaml.snakeyaml.error.MarkedYAMLException;
-import org.yaml.snakeyaml.nodes.Tag;
-import org.yaml.snakeyaml.representer.Representer;
-import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
  * Reads Kubernetes-style YAML (one or more documents, {@code ---} separated, {@code List} kinds expanded) into
@@ -112,49 +103,21 @@ public final class MeshSnapshotLoader {
 
   /** Parses every object in a multi-document YAML stream. Never throws; the reader is not closed. */
   public List<ParseResult> parseYaml(Reader yaml, String source) {
-    List<Object> documents = new ArrayList<>();
+    List<Object> documents;
     try {
-      for (Object document : newYaml().loadAll(yaml)) {
-        if (document != null) {
-          documents.add(document);
-        }
+      documents = KubernetesYaml.documents(yaml);
+    } catch (KubernetesYaml.NotYamlException e) {
+      if (e.marked()) {
+        String where = e.line().isPresent() ? " at line " + e.line().getAsInt() : "";
+        return List.of(new ParseResult.Failed(source, "not valid YAML" + where + ": " + e.problem()));
       }
-    } catch (MarkedYAMLException e) {
-      String where = e.getProblemMark() == null ? "" : " at line " + (e.getProblemMark().getLine() + 1);
-      return List.of(new ParseResult.Failed(source, "not valid YAML" + where + ": " + e.getProblem()));
-    } catch (RuntimeException e) {
-      return List.of(new ParseResult.Failed(source, "not valid YAML: " + firstLine(e.getMessage())));
+      return List.of(new ParseResult.Failed(source, "not valid YAML: " + firstLine(e.problem())));
     }
     List<ParseResult> results = new ArrayList<>();
     for (Object document : documents) {
       results.addAll(parser.parseAll(document, source));
     }
     return results;
-  }
-
-  private static Yaml newYaml() {
-    LoaderOptions options = new LoaderOptions();
-    options.setAllowDuplicateKeys(false);
-    options.setMaxAliasesForCollections(50);
-    DumperOptions dumper = new DumperOptions();
-    return new Yaml(new SafeConstructor(options), new Representer(dumper), dumper, options, new NoTimestampResolver());
-  }
-
-  /** YAML 1.1's implicit timestamp would turn RFC 3339 text into java.util.Date; Kubernetes keeps it as text. */
-  private static final class NoTimestampResolver extends Resolver {
-    @Override
-    public void addImplicitResolver(Tag tag, Pattern regexp, String first) {
-      if (!Tag.TIMESTAMP.equals(tag)) {
-        super.addImplicitResolver(tag, regexp, first);
-      }
-    }
-
-    @Override
-    public void addImplicitResolver(Tag tag, Pattern regexp, String first, int limit) {
-      if (!Tag.TIMESTAMP.equals(tag)) {
-        super.addImplicitResolver(tag, regexp, first, limit);
-      }
-    }
   }
 
   private static String firstLine(String message) {
