@@ -6,10 +6,13 @@ import dev.gatehouse.ca.pem.PemCodec;
 import dev.gatehouse.ca.spiffe.SpiffeId;
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
+import java.security.Signature;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.pkcs.Attribute;
@@ -52,6 +55,14 @@ public final class CsrValidator {
       PKCSObjectIdentifiers.sha512WithRSAEncryption,
       PKCSObjectIdentifiers.id_RSASSA_PSS);
 
+  private static final Map<ASN1ObjectIdentifier, String> JCA_SIGNATURES = Map.of(
+      X9ObjectIdentifiers.ecdsa_with_SHA256, "SHA256withECDSA",
+      X9ObjectIdentifiers.ecdsa_with_SHA384, "SHA384withECDSA",
+      X9ObjectIdentifiers.ecdsa_with_SHA512, "SHA512withECDSA",
+      PKCSObjectIdentifiers.sha256WithRSAEncryption, "SHA256withRSA",
+      PKCSObjectIdentifiers.sha384WithRSAEncryption, "SHA384withRSA",
+      PKCSObjectIdentifiers.sha512WithRSAEncryption, "SHA512withRSA");
+
   private final SanPolicy sanPolicy;
 
   public CsrValidator(SanPolicy sanPolicy) {
@@ -89,7 +100,7 @@ public final class CsrValidator {
     }
     boolean possession;
     try {
-      possession = csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(key));
+      possession = verifiesWithOwnKey(csr, key, signatureAlgorithm);
     } catch (Exception e) {
       possession = false;
     }
@@ -98,6 +109,24 @@ public final class CsrValidator {
     }
     checkAttributes(csr, caller);
     return new ValidatedCsr(csr, key, kind);
+  }
+
+  /**
+   * Proof of possession. The common algorithms go straight to a JCA {@link Signature} over the encoded
+   * CertificationRequestInfo: BouncyCastle's content-verifier path does the same check at about half the rate with
+   * the JDK's provider (measured by CaBenchmark), and the CA is bound by this verify. RSASSA-PSS, whose parameters
+   * live in the algorithm identifier, keeps BouncyCastle's verifier.
+   */
+  private static boolean verifiesWithOwnKey(PKCS10CertificationRequest csr, PublicKey key, AlgorithmIdentifier algorithm)
+      throws Exception {
+    String jcaName = JCA_SIGNATURES.get(algorithm.getAlgorithm());
+    if (jcaName == null) {
+      return csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(key));
+    }
+    Signature verifier = Signature.getInstance(jcaName);
+    verifier.initVerify(key);
+    verifier.update(csr.toASN1Structure().getCertificationRequestInfo().getEncoded(ASN1Encoding.DER));
+    return verifier.verify(csr.getSignature());
   }
 
   private static ValidatedCsr.KeyKind keyKind(PublicKey key, AlgorithmIdentifier algorithm) {

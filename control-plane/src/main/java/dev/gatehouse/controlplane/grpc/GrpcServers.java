@@ -6,6 +6,7 @@ import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.OpenSsl;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
@@ -85,8 +86,11 @@ public final class GrpcServers implements AutoCloseable {
   }
 
   private SslContext sslContext() throws SSLException {
-    // The JDK provider calls the key and trust managers on every handshake, which is what makes rotation live.
-    return GrpcSslContexts.configure(SslContextBuilder.forServer(keyManager), SslProvider.JDK)
+    // Both providers call the key and trust managers on every handshake (netty's OpenSSL engine through its
+    // non-caching key material provider), which is what makes rotation live. BoringSSL (bundled with
+    // grpc-netty-shaded) is preferred because record encryption is cheaper there; the JDK provider is the fallback.
+    SslProvider provider = OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
+    return GrpcSslContexts.configure(SslContextBuilder.forServer(keyManager), provider)
         .trustManager(trustManager)
         .clientAuth(ClientAuth.OPTIONAL)
         .protocols("TLSv1.3", "TLSv1.2")

@@ -141,7 +141,7 @@ public final class CaBenchmark {
         Clock.systemUTC(), 10_000, Duration.ofMinutes(5));
     try (CaServerFixture ca = new CaServerFixture(state, Clock.systemUTC(), CaMetrics.NONE, List.of(tokenReview), List.of())) {
       int perClient = Math.max(1, requests / clients);
-      int warmupPerClient = Math.max(10, perClient / 5);
+      int warmupPerClient = Math.max(50, perClient / 2); // JIT warm-up: C2 is still compiling gRPC/TLS/BouncyCastle paths earlier
       System.out.printf("end to end: generating %d CSRs (P-256) before the clock starts...%n", clients * (perClient + warmupPerClient));
       List<List<IstioCertificateRequest>> work = new ArrayList<>();
       List<IstioCertificateServiceGrpc.IstioCertificateServiceBlockingStub> stubs = new ArrayList<>();
@@ -206,11 +206,11 @@ public final class CaBenchmark {
     void run() throws Exception;
   }
 
-  /** Operations per second over {@code seconds} on {@code threads} threads, after a one-second warm-up. */
+  /** Operations per second over {@code seconds} on {@code threads} threads, after a three-second warm-up (JIT: a running CA is warm). */
   static double parallelRate(int threads, int seconds, Operation operation) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
-      for (Future<?> f : submit(pool, threads, 1, operation)) {
+      for (Future<?> f : submit(pool, threads, 3, operation)) {
         f.get();
       }
       long start = System.nanoTime();
