@@ -45,7 +45,7 @@ class GatehouseApplicationTest {
         .atMost(Duration.ofSeconds(10))
         .until(() -> get("/actuator/health/readiness").statusCode() == 200);
     HttpResponse<String> readiness = get("/actuator/health/readiness");
-    assertThat(readiness.body()).contains("\"status\":\"UP\"").contains("configSync");
+    assertThat(readiness.body()).contains("\"status\":\"UP\"").contains("configSync").contains("workloadCa");
     assertThat(get("/actuator/health/liveness").statusCode()).isEqualTo(200);
 
     HttpResponse<String> health = get("/actuator/health");
