@@ -9,6 +9,9 @@ import io.envoyproxy.controlplane.cache.VersionedResource;
 import io.envoyproxy.controlplane.cache.Watch;
 import io.envoyproxy.controlplane.cache.WatchCancelledException;
 import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryResponse;
+import io.envoyproxy.envoy.service.discovery.v3.Resource;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,8 +28,10 @@ import org.slf4j.LoggerFactory;
  * One xDS stream (ADS, or one per-type stream) and what it has been sent, acked and nacked, per type.
  *
  * <p>Sending rules: a type is answered when the proxy's content for it differs from what it holds (SotW: the version it
- * requested with; delta: the per-resource versions it acked), and always on the first request of a stream, so a
- * reconnecting proxy gets its config at once. A NACKed version is not sent again until the config changes or the
+ * requested with; delta: the per-resource versions it holds), and always on the first request of a stream, so a
+ * reconnecting proxy gets its config at once. On delta streams what the proxy holds starts from the
+ * {@code initial_resource_versions} of its first request for the type (java-control-plane ignores them), so a
+ * reconnecting proxy gets only what changed while it was away, and removals of names it still holds. A NACKed version is not sent again until the config changes or the
  * back-off has passed (java-control-plane's SimpleCache re-sends it immediately, a NACK storm).
  *
  * <p>Thread-safety: all state is guarded by {@code this}. Watches are answered while holding the lock; the server's
@@ -64,10 +69,17 @@ final class ProxyStream {
     Instant nackedAt;
     long nackedAtNanos;
     boolean retryScheduled;
-    final Map<String, String> deltaNonces = new HashMap<>();
+    /** Delta: unanswered responses by nonce, applied to {@link #held} when ACKed. */
+    final Map<String, DeltaSent> deltaSent = new HashMap<>();
+    /** Delta: name -> version the proxy holds (its initial_resource_versions, then every ACKed response). */
+    final Map<String, String> held = new HashMap<>();
+    boolean deltaRequested;
     long changeStartNanos;
     long inflightChangeStartNanos;
   }
+
+  /** A delta response sent and not yet ACKed or NACKed: its system version, resources (name -> version), removals. */
+  private record DeltaSent(String version, Map<String, String> resources, List<String> removed) {}
 
   ProxyStream(long id, String defaultTypeUrl, StreamCaller caller, ProxyConfigCache owner) {
     this.id = id;
@@ -166,33 +178,62 @@ final class ProxyStream {
     }
   }
 
-  /** A delta request: an ACK or NACK of the response with that nonce. */
-  synchronized void onDeltaRequest(String type, String nonce, String errorDetail) {
+  /**
+   * A delta request (before the server opens the next watch): the first one for a type says what the proxy already
+   * holds; unsubscribed names are dropped from what it holds (a client forgets them); a nonce ACKs or NACKs that
+   * response.
+   */
+  synchronized void onDeltaRequest(String type, DeltaDiscoveryRequest request, String errorDetail) {
     TypeState ts = state(type);
+    if (!ts.deltaRequested) {
+      ts.deltaRequested = true;
+      ts.held.putAll(request.getInitialResourceVersionsMap());
+    }
+    for (String name : request.getResourceNamesUnsubscribeList()) {
+      ts.held.remove(name);
+    }
+    String nonce = request.getResponseNonce();
     if (nonce.isEmpty()) {
       return;
     }
-    String version = ts.deltaNonces.remove(nonce);
-    if (version == null) {
+    DeltaSent sent = ts.deltaSent.remove(nonce);
+    if (sent == null) {
       return;
     }
     if (errorDetail != null) {
-      nack(type, ts, version, errorDetail);
+      nack(type, ts, sent.version(), errorDetail);
     } else {
-      ack(ts, version);
+      ts.held.putAll(sent.resources());
+      for (String name : sent.removed()) {
+        ts.held.remove(name);
+      }
+      ack(ts, sent.version());
     }
   }
 
-  /** Called (on the sending thread) just before a response goes out, with the nonce the server chose. */
-  synchronized void onResponse(String type, String nonce, String version, boolean delta, int resources, long bytes) {
+  /** Called (on the sending thread) just before a SotW response goes out, with the nonce the server chose. */
+  synchronized void onResponse(String type, String nonce, String version, int resources, long bytes) {
+    sent(type, nonce, version, resources, bytes);
+  }
+
+  /** Called (on the sending thread) just before a delta response goes out, with the nonce the server chose. */
+  synchronized void onDeltaResponse(String type, DeltaDiscoveryResponse response, long bytes) {
+    TypeState ts = sent(type, response.getNonce(), response.getSystemVersionInfo(), response.getResourcesCount(), bytes);
+    Map<String, String> versions = new HashMap<>();
+    for (Resource r : response.getResourcesList()) {
+      versions.put(r.getName(), r.getVersion());
+    }
+    ts.deltaSent.put(response.getNonce(), new DeltaSent(
+        response.getSystemVersionInfo(), versions, List.copyOf(response.getRemovedResourcesList())));
+  }
+
+  private TypeState sent(String type, String nonce, String version, int resources, long bytes) {
     TypeState ts = state(type);
     ts.sentNonce = nonce;
     ts.sentVersion = version;
     ts.sentAt = owner.clock().instant();
-    if (delta) {
-      ts.deltaNonces.put(nonce, version);
-    }
     owner.events().pushed(type, resources, bytes);
+    return ts;
   }
 
   private void ack(TypeState ts, String version) {
@@ -278,28 +319,30 @@ final class ProxyStream {
       return;
     }
     TypeResources tr = config.type(type);
-    Map<String, String> acked = w.trackedResources();
+    // What the proxy holds, not java-control-plane's trackedResources (ACKed on this stream only): see the class doc.
+    Map<String, String> held = ts.held;
     Map<String, VersionedResource<?>> send = new TreeMap<>();
     List<String> removed = new ArrayList<>();
     if (w.isWildcard()) {
       for (SerializedResource r : tr.resources().values()) {
-        if (!r.version().equals(acked.get(r.name()))) {
+        if (!r.version().equals(held.get(r.name()))) {
           send.put(r.name(), VersionedResource.create(r.any(), r.version()));
         }
       }
-      for (String name : acked.keySet()) {
+      for (String name : new TreeSet<>(held.keySet())) {
         if (!tr.resources().containsKey(name)) {
           removed.add(name);
         }
       }
     } else {
-      Set<String> subscribed = new TreeSet<>(acked.keySet());
+      // The subscription is java-control-plane's (it applies subscribes and unsubscribes); the versions are ours.
+      Set<String> subscribed = new TreeSet<>(w.trackedResources().keySet());
       subscribed.addAll(w.pendingResources());
       for (String name : subscribed) {
         SerializedResource r = tr.resources().get(name);
-        if (r != null && !r.version().equals(acked.get(name))) {
+        if (r != null && !r.version().equals(held.get(name))) {
           send.put(name, VersionedResource.create(r.any(), r.version()));
-        } else if (r == null && acked.containsKey(name)) {
+        } else if (r == null && held.containsKey(name)) {
           removed.add(name);
         }
       }

@@ -71,7 +71,7 @@ final class XdsStreamCallbacks implements DiscoveryServerCallbacks {
     ProxyStream stream = identified(streamId, request.hasNode() ? request.getNode() : null);
     stream.onDeltaRequest(
         stream.typeOf(request.getTypeUrl()),
-        request.getResponseNonce(),
+        request,
         request.hasErrorDetail() ? errorText(request.getErrorDetail()) : null);
     cache.bind(streamId, request);
   }
@@ -84,7 +84,7 @@ final class XdsStreamCallbacks implements DiscoveryServerCallbacks {
       for (com.google.protobuf.Any a : response.getResourcesList()) {
         bytes += a.getValue().size();
       }
-      stream.onResponse(stream.typeOf(response.getTypeUrl()), response.getNonce(), response.getVersionInfo(), false,
+      stream.onResponse(stream.typeOf(response.getTypeUrl()), response.getNonce(), response.getVersionInfo(),
           response.getResourcesCount(), bytes);
     }
   }
@@ -97,8 +97,7 @@ final class XdsStreamCallbacks implements DiscoveryServerCallbacks {
       for (io.envoyproxy.envoy.service.discovery.v3.Resource r : response.getResourcesList()) {
         bytes += r.getResource().getValue().size();
       }
-      stream.onResponse(stream.typeOf(response.getTypeUrl()), response.getNonce(), response.getSystemVersionInfo(),
-          true, response.getResourcesCount(), bytes);
+      stream.onDeltaResponse(stream.typeOf(response.getTypeUrl()), response, bytes);
     }
   }
 
