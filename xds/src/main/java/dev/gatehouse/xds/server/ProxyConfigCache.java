@@ -19,8 +19,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -42,8 +45,13 @@ public final class ProxyConfigCache implements ConfigWatcher {
 
   private record Binding(long streamId, Object request) {}
 
-  /** One snapshot and the configs computed from it, by identity (memoized for the snapshot's lifetime). */
-  record SnapshotConfigs(MeshSnapshot snapshot, long receivedNanos, ConcurrentMap<ProxyIdentity, Optional<ProxyConfig>> memo) {}
+  /**
+   * One snapshot and the configs computed from it, by identity (memoized for the snapshot's lifetime). Each entry is a
+   * future: the first caller for an identity computes it, concurrent callers for the same identity wait for that one
+   * computation (single flight) instead of translating again.
+   */
+  record SnapshotConfigs(
+      MeshSnapshot snapshot, long receivedNanos, ConcurrentMap<ProxyIdentity, CompletableFuture<Optional<ProxyConfig>>> memo) {}
 
   private final ProxyConfigGenerator generator;
   private final ResourceSerializer serializer = new ResourceSerializer();
@@ -52,6 +60,7 @@ public final class ProxyConfigCache implements ConfigWatcher {
   private final Duration nackBackoff;
   private final XdsServerEvents events;
   private final Clock clock;
+  private final Executor initialConfigs;
   private volatile SnapshotConfigs current;
 
   ProxyConfigCache(
@@ -60,8 +69,10 @@ public final class ProxyConfigCache implements ConfigWatcher {
       Duration nackBackoff,
       ScheduledExecutorService scheduler,
       XdsServerEvents events,
-      Clock clock) {
+      Clock clock,
+      Executor initialConfigs) {
     this.generator = generator;
+    this.initialConfigs = initialConfigs;
     this.nackBackoff = nackBackoff;
     this.scheduler = scheduler;
     this.events = events;
@@ -101,11 +112,27 @@ public final class ProxyConfigCache implements ConfigWatcher {
    * Generated at most once per identity per snapshot.
    */
   Optional<ProxyConfig> configFor(ProxyIdentity proxy, SnapshotConfigs sc) {
-    Optional<ProxyConfig> c = sc.memo().get(proxy);
-    if (c == null) {
-      c = sc.memo().computeIfAbsent(proxy, p -> compute(sc.snapshot(), p));
+    CompletableFuture<Optional<ProxyConfig>> f = sc.memo().get(proxy);
+    if (f == null) {
+      CompletableFuture<Optional<ProxyConfig>> mine = new CompletableFuture<>();
+      f = sc.memo().putIfAbsent(proxy, mine);
+      if (f == null) {
+        f = mine;
+        computeInto(mine, sc, proxy);
+      }
     }
-    return c;
+    return f.join();
+  }
+
+  /** Computes the config into {@code f}, which this caller claimed in the memo; never leaves {@code f} pending. */
+  private void computeInto(CompletableFuture<Optional<ProxyConfig>> f, SnapshotConfigs sc, ProxyIdentity proxy) {
+    try {
+      f.complete(compute(sc.snapshot(), proxy));
+    } catch (Throwable t) { // an Error (e.g. OutOfMemoryError): waiters must not hang, the next caller retries
+      sc.memo().remove(proxy, f);
+      f.completeExceptionally(t);
+      throw t;
+    }
   }
 
   private Optional<ProxyConfig> compute(MeshSnapshot snapshot, ProxyIdentity proxy) {
@@ -164,11 +191,45 @@ public final class ProxyConfigCache implements ConfigWatcher {
     return out;
   }
 
-  /** Gives a newly identified stream its config from the current snapshot (a push may race; newest wins). */
+  /**
+   * Gives a newly identified stream its config from the current snapshot (a push may race; newest wins). A push of
+   * the same snapshot with new translation options (fetched JWKS) installs a new {@link SnapshotConfigs} without a
+   * newer version, so if one was installed meanwhile, the config is taken again from it: otherwise this stream could
+   * keep the older config after the push had already updated it.
+   *
+   * <p>Admission control for connect storms: a config already computed for this snapshot (another replica with the
+   * same identity, a reconnect) is handed over at once on the calling thread; a config being computed is awaited
+   * without holding a thread; otherwise it is computed on the bounded initial-config pool, so thousands of proxies
+   * connecting at once translate a few at a time instead of all in parallel (heap, and the gRPC threads stay free).
+   * The stream's watches are answered as soon as its config is installed ({@link ProxyStream#update}).
+   */
   void assignInitialConfig(ProxyStream stream) {
     SnapshotConfigs sc = current;
-    ProxyConfig c = configFor(stream.identity(), sc).orElseGet(ProxyConfig::unknownWorkload);
-    stream.update(c, sc.snapshot().version(), sc.receivedNanos());
+    ProxyIdentity id = stream.identity();
+    CompletableFuture<Optional<ProxyConfig>> f = sc.memo().get(id);
+    if (f == null) {
+      CompletableFuture<Optional<ProxyConfig>> mine = new CompletableFuture<>();
+      f = sc.memo().putIfAbsent(id, mine);
+      if (f == null) {
+        f = mine;
+        try {
+          initialConfigs.execute(() -> computeInto(mine, sc, id));
+        } catch (RejectedExecutionException e) { // server closing
+          sc.memo().remove(id, mine);
+          return;
+        }
+      }
+    }
+    f.whenComplete((c, error) -> {
+      if (error != null) {
+        log.error("initial config for {} failed; the stream waits for the next push", id.workload(), error);
+        return;
+      }
+      stream.update(c.orElseGet(ProxyConfig::unknownWorkload), sc.snapshot().version(), sc.receivedNanos());
+      if (sc != current && streams.get(stream.id) == stream) {
+        assignInitialConfig(stream);
+      }
+    });
   }
 
   void bind(long streamId, Object request) {

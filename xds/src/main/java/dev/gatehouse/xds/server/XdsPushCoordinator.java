@@ -114,6 +114,11 @@ public final class XdsPushCoordinator implements AutoCloseable {
         streams++;
       }
     }
+    if (!byIdentity.isEmpty()) {
+      // One config first, on this thread: the translator derives its per-snapshot state (authorization filters,
+      // indexes) on the first request for a new snapshot; done here once instead of by every worker at the same time.
+      cache.configFor(byIdentity.keySet().iterator().next(), sc);
+    }
     List<Callable<Void>> tasks = new ArrayList<>(byIdentity.size());
     for (Map.Entry<ProxyIdentity, List<ProxyStream>> e : byIdentity.entrySet()) {
       tasks.add(() -> {

@@ -16,8 +16,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Gatehouse's ADS server: java-control-plane's {@link V3DiscoveryServer} (ADS state-of-the-world and delta, plus the
@@ -29,6 +31,7 @@ public final class XdsServer implements AutoCloseable {
   private final ProxyConfigCache cache;
   private final XdsPushCoordinator coordinator;
   private final ScheduledExecutorService scheduler;
+  private final ExecutorService initialConfigs;
   private final List<ServerServiceDefinition> services;
 
   private XdsServer(Builder b) {
@@ -37,7 +40,14 @@ public final class XdsServer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    this.cache = new ProxyConfigCache(b.generator, b.initial, b.nackBackoff, scheduler, b.events, b.clock);
+    AtomicInteger n = new AtomicInteger();
+    this.initialConfigs = Executors.newFixedThreadPool(b.initialConfigThreads, r -> {
+      Thread t = new Thread(r, "xds-initial-config-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    this.cache = new ProxyConfigCache(
+        b.generator, b.initial, b.nackBackoff, scheduler, b.events, b.clock, initialConfigs);
     this.coordinator = new XdsPushCoordinator(cache, b.pushThrottle);
     V3DiscoveryServer server = new V3DiscoveryServer(
         List.of(new XdsStreamCallbacks(cache)), cache, new DefaultExecutorGroup(), new PreSerializedResources());
@@ -112,6 +122,7 @@ public final class XdsServer implements AutoCloseable {
   @Override
   public void close() {
     coordinator.close();
+    initialConfigs.shutdownNow();
     scheduler.shutdownNow();
   }
 
@@ -121,6 +132,7 @@ public final class XdsServer implements AutoCloseable {
     private MeshSnapshot initial = MeshSnapshot.empty(MeshConfig.defaults());
     private Duration nackBackoff = Duration.ofSeconds(30);
     private int pushThrottle = XdsPushCoordinator.defaultPushThrottle();
+    private int initialConfigThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
     private XdsServerEvents events = XdsServerEvents.NONE;
     private XdsCallerAuthenticator callers = XdsCallerAuthenticator.spiffeCertificates();
     private Clock clock = Clock.systemUTC();
@@ -146,6 +158,19 @@ public final class XdsServer implements AutoCloseable {
         throw new IllegalArgumentException("pushThrottle must be >= 1");
       }
       this.pushThrottle = threads;
+      return this;
+    }
+
+    /**
+     * How many threads compute the first config of newly connected proxies whose config is not computed yet (by
+     * default the number of cores, at least 2). Bounds translation work and heap during a connect storm; proxies whose
+     * config is already computed for the current snapshot are answered at once without waiting for a thread.
+     */
+    public Builder initialConfigThreads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("initialConfigThreads must be >= 1");
+      }
+      this.initialConfigThreads = threads;
       return this;
     }
 
