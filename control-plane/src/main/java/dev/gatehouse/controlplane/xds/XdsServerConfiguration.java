@@ -4,10 +4,9 @@ import dev.gatehouse.ca.auth.AuthenticatorChain;
 import dev.gatehouse.ca.auth.CallerAuthenticator;
 import dev.gatehouse.controlplane.grpc.GrpcServiceRegistration;
 import dev.gatehouse.controlplane.source.MeshConfigStream;
-import dev.gatehouse.xds.AuthorizationFilters;
 import dev.gatehouse.xds.ProxyConfigGenerator;
 import dev.gatehouse.xds.SnapshotTranslator;
-import dev.gatehouse.xds.TranslationOptions;
+import dev.gatehouse.xds.authn.JwksResolver;
 import dev.gatehouse.xds.server.ProxySyncStatus;
 import dev.gatehouse.xds.server.TypeSyncStatus;
 import dev.gatehouse.xds.server.XdsCallerAuthenticator;
@@ -25,28 +24,34 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * Wires the ADS server: the translator (a {@link ProxyConfigGenerator} bean if one is declared, else the
- * {@link SnapshotTranslator} with default options), the CA's caller authenticators for the secure port, Istio's
- * metrics, and one {@link GrpcServiceRegistration} per discovery service, served on both gRPC ports as istiod does
- * (15012 TLS with caller authentication, 15010 plaintext without). It subscribes to the debounced snapshots of the
- * {@link MeshConfigStream}.
+ * {@link SnapshotTranslator} with the options of {@link XdsProperties} and the JWKS key sets fetched so far), the CA's
+ * caller authenticators for the secure port, Istio's metrics, and one {@link GrpcServiceRegistration} per discovery
+ * service, served on both gRPC ports as istiod does (15012 TLS with caller authentication, 15010 plaintext without).
+ * The debounced snapshots of the {@link MeshConfigStream} reach the server through the {@link JwksRefresher}, which
+ * also re-pushes when a fetched key set changes.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(XdsProperties.class)
 public class XdsServerConfiguration {
   private static final Logger log = LoggerFactory.getLogger(XdsServerConfiguration.class);
 
+  /** Fetches {@code jwksUri} key sets (inline mode) and holds the translation options in effect. */
+  @Bean(destroyMethod = "close")
+  public JwksRefresher jwksRefresher(XdsProperties properties) {
+    return new JwksRefresher(MeshTranslationOptions.from(properties), MeshTranslationOptions.timings(properties.jwks()),
+        JwksResolver.httpFetcher());
+  }
+
   @Bean(destroyMethod = "close")
   public XdsServer xdsServer(
       XdsProperties properties,
+      JwksRefresher jwks,
       ObjectProvider<ProxyConfigGenerator> generator,
       ObjectProvider<AuthenticatorChain> chain,
       ObjectProvider<CallerAuthenticator> authenticators,
       ObjectProvider<MeterRegistry> registry,
       ObjectProvider<MeshConfigStream> snapshots) {
-    ProxyConfigGenerator translator = generator.getIfAvailable(() -> {
-      TranslationOptions options = TranslationOptions.defaults();
-      return new SnapshotTranslator(options, AuthorizationFilters.forMesh(options));
-    });
+    ProxyConfigGenerator translator = generator.getIfAvailable(() -> new SnapshotTranslator(jwks::options));
     XdsServer.Builder b = XdsServer.builder(translator)
         .nackBackoff(properties.nackBackoff())
         .pushThrottle(properties.pushThrottle() > 0 ? properties.pushThrottle() : XdsPushCoordinator.defaultPushThrottle())
@@ -59,8 +64,10 @@ public class XdsServerConfiguration {
     if (meters != null) {
       registerGauges(server, meters);
     }
-    // Debounced snapshots from the config source; onSnapshot returns at once (the push has its own thread).
-    snapshots.ifAvailable(stream -> stream.subscribe(server::onSnapshot));
+    // Debounced snapshots from the config source, through the JWKS refresher (which pushes again when a key set
+    // changes); onSnapshot returns at once (the push has its own thread).
+    jwks.pushTo(server::onSnapshot);
+    snapshots.ifAvailable(stream -> stream.subscribe(jwks::onSnapshot));
     return server;
   }
 

@@ -38,6 +38,8 @@ import org.slf4j.LoggerFactory;
  *   <li>Until a URI has been fetched once, it is absent from {@link #snapshot()}, and the translator inlines
  *       {@link FailClosedJwks}: tokens from that issuer are rejected (fail closed).
  *   <li>A response that is not a usable JWKS counts as a failure (Envoy would reject the whole listener).
+ *   <li>Only http(s) URIs are fetched. A failure is logged (WARN, with the URI and the reason) when a URI starts
+ *       failing, and once more (INFO) when it works again; retries in between log at DEBUG.
  * </ul>
  *
  * <p>{@code onChange} is called on the scheduler thread with the new snapshot whenever a key set changes; the
@@ -83,6 +85,8 @@ public final class JwksResolver implements AutoCloseable {
   /** State of one URI; fetch results are written on the scheduler thread; {@code next} under the entry's lock. */
   private static final class Entry {
     volatile String keySet;
+    /** Null while the last fetch succeeded (or none ran yet); the reason of the failure that is being retried. */
+    volatile String failure;
     volatile Duration nextFirstRetry;
     volatile ScheduledFuture<?> next;
     volatile boolean cancelled;
@@ -113,12 +117,15 @@ public final class JwksResolver implements AutoCloseable {
     };
   }
 
-  /** Every {@code jwksUri} of the snapshot's RequestAuthentications, sorted. */
+  /**
+   * Every {@code jwksUri} of the snapshot's RequestAuthentications that Gatehouse would fetch (http or https with a
+   * host; rules with inline {@code jwks} need no fetch), sorted. Other URIs make their policy invalid in translation.
+   */
   public static Set<String> jwksUris(MeshSnapshot mesh) {
     Set<String> uris = new TreeSet<>();
     for (Policy<RequestAuthentication> p : mesh.requestAuthentications()) {
       for (JWTRule r : p.spec().getJwtRulesList()) {
-        if (!r.getJwksUri().isEmpty() && r.getJwks().isEmpty()) {
+        if (!r.getJwksUri().isEmpty() && r.getJwks().isEmpty() && fetchable(r.getJwksUri())) {
           uris.add(r.getJwksUri());
         }
       }
@@ -126,9 +133,25 @@ public final class JwksResolver implements AutoCloseable {
     return uris;
   }
 
-  /** Starts fetching URIs not seen before and forgets URIs no longer referenced. */
+  /** http or https with a host: the only URIs fetched (no file:, jar: or other schemes the JDK could open). */
+  public static boolean fetchable(String uri) {
+    try {
+      URI u = new URI(uri);
+      return ("http".equalsIgnoreCase(u.getScheme()) || "https".equalsIgnoreCase(u.getScheme())) && u.getHost() != null;
+    } catch (java.net.URISyntaxException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Starts fetching URIs not seen before and forgets URIs no longer referenced. URIs that are not
+   * {@link #fetchable} are ignored (never fetched, so their issuers' tokens are rejected).
+   */
   public void track(Set<String> uris) {
     for (String uri : uris) {
+      if (!fetchable(uri)) {
+        continue;
+      }
       Entry e = new Entry();
       e.nextFirstRetry = timings.firstRetry();
       // Registered before the first fetch is scheduled, so that fetch's publish() sees it.
@@ -180,8 +203,14 @@ public final class JwksResolver implements AutoCloseable {
     if (e.cancelled) {
       return;
     }
+    // Logged once per state change (working -> failing, failing -> working), not on every retry.
+    boolean newlyFailing = problem != null && e.failure == null;
     Duration delay;
     if (problem == null) {
+      if (e.failure != null) {
+        log.info("JWKS fetch from {} succeeded again", uri);
+      }
+      e.failure = null;
       e.nextFirstRetry = timings.firstRetry();
       delay = timings.refreshInterval();
       if (!body.equals(e.keySet)) {
@@ -189,20 +218,31 @@ public final class JwksResolver implements AutoCloseable {
         publish();
       }
     } else if (e.keySet != null) {
-      log.warn("JWKS refresh from {} failed ({}); keeping the last key set, retrying in {}", uri, problem,
-          timings.retryAfterFailure());
+      e.failure = problem;
       delay = timings.retryAfterFailure();
+      logFailure(newlyFailing, "JWKS refresh from {} failed ({}); keeping the last key set, retrying every {}",
+          uri, problem, delay);
     } else {
+      e.failure = problem;
       delay = e.nextFirstRetry;
       Duration doubled = delay.multipliedBy(2);
       e.nextFirstRetry = doubled.compareTo(timings.retryAfterFailure()) > 0 ? timings.retryAfterFailure() : doubled;
-      log.warn("JWKS fetch from {} failed ({}); tokens from its issuer are rejected until it succeeds; retrying in {}",
+      logFailure(newlyFailing,
+          "JWKS fetch from {} failed ({}); tokens from its issuer are rejected until it succeeds; retrying in {}",
           uri, problem, delay);
     }
     synchronized (e) {
       if (!e.cancelled) {
         e.next = scheduler.schedule(() -> fetch(uri, e), delay.toMillis(), TimeUnit.MILLISECONDS);
       }
+    }
+  }
+
+  private static void logFailure(boolean newlyFailing, String format, Object... args) {
+    if (newlyFailing) {
+      log.warn(format, args);
+    } else {
+      log.debug(format, args);
     }
   }
 

@@ -118,6 +118,21 @@ class JwksResolverTest {
   }
 
   @Test
+  void onlyHttpUrisAreFetched() throws Exception {
+    List<String> fetched = new CopyOnWriteArrayList<>();
+    JwksResolver.JwksFetcher fetcher = (u, timeout) -> {
+      fetched.add(u.toString());
+      return KEYS_1;
+    };
+    try (JwksResolver resolver = new JwksResolver(fetcher, FAST, published::add)) {
+      resolver.track(Set.of("file:///etc/passwd", "jar:file:/x.jar!/keys", "https:///no-host", uri));
+      await(() -> resolver.snapshot().keySet(uri).isPresent());
+      assertThat(fetched).containsOnly(uri);
+      assertThat(resolver.snapshot().keySets()).containsOnlyKeys(uri);
+    }
+  }
+
+  @Test
   void injectableFetcherSeesTheConfiguredTimeout() throws Exception {
     AtomicReference<Duration> seen = new AtomicReference<>();
     JwksResolver.JwksFetcher fetcher = (u, timeout) -> {

@@ -1,0 +1,102 @@
+package dev.gatehouse.controlplane.xds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gatehouse.xds.TranslationOptions;
+import dev.gatehouse.xds.authn.JwksResolver;
+import dev.gatehouse.xds.authz.AuthzOptions;
+import dev.gatehouse.xds.authz.ExtAuthzProvider;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+
+/** {@code gatehouse.xds.*} as Spring binds it, turned into translation options; bad values stop the start. */
+class MeshTranslationOptionsTest {
+
+  private static XdsProperties bind(Map<String, String> properties) {
+    return new Binder(new MapConfigurationPropertySource(properties))
+        .bindOrCreate("gatehouse.xds", XdsProperties.class);
+  }
+
+  @Test
+  void defaultsAreIstiosInlineFetchingAndEnvoysClockSkew() {
+    XdsProperties p = bind(Map.of());
+    TranslationOptions o = MeshTranslationOptions.from(p);
+    assertThat(o.authz().remoteJwks()).isFalse();
+    assertThat(o.authz().clockSkewSeconds()).isEqualTo(AuthzOptions.DEFAULT_CLOCK_SKEW_SECONDS);
+    assertThat(o.authz().extAuthzProviders()).isEmpty();
+    assertThat(o.plaintextInboundPorts()).isEmpty();
+    assertThat(MeshTranslationOptions.timings(p.jwks())).isEqualTo(JwksResolver.Timings.ISTIO);
+  }
+
+  @Test
+  void everyOptionIsReachableFromProperties() {
+    XdsProperties p = bind(Map.ofEntries(
+        Map.entry("gatehouse.xds.jwks.mode", "remote"),
+        Map.entry("gatehouse.xds.jwks.clock-skew", "30s"),
+        Map.entry("gatehouse.xds.jwks.refresh-interval", "5m"),
+        Map.entry("gatehouse.xds.jwks.retry-interval", "10s"),
+        Map.entry("gatehouse.xds.jwks.fetch-timeout", "2s"),
+        Map.entry("gatehouse.xds.plaintext-inbound-ports", "15020,9090"),
+        // Istio's meshConfig spelling (camelCase) binds as well as kebab-case.
+        Map.entry("gatehouse.xds.extensionProviders[0].name", "opa"),
+        Map.entry("gatehouse.xds.extensionProviders[0].envoyExtAuthzGrpc.service", "opa.authz.svc.cluster.local"),
+        Map.entry("gatehouse.xds.extensionProviders[0].envoyExtAuthzGrpc.port", "9191"),
+        Map.entry("gatehouse.xds.extensionProviders[0].envoyExtAuthzGrpc.timeout", "2s"),
+        Map.entry("gatehouse.xds.extension-providers[1].name", "http-authz"),
+        Map.entry("gatehouse.xds.extension-providers[1].envoy-ext-authz-http.service", "foo/authz.foo.svc.cluster.local"),
+        Map.entry("gatehouse.xds.extension-providers[1].envoy-ext-authz-http.port", "8000"),
+        Map.entry("gatehouse.xds.extension-providers[1].envoy-ext-authz-http.fail-open", "true"),
+        Map.entry("gatehouse.xds.extension-providers[1].envoy-ext-authz-http.status-on-error", "503"),
+        Map.entry("gatehouse.xds.extension-providers[1].envoy-ext-authz-http.path-prefix", "/check"),
+        Map.entry("gatehouse.xds.extension-providers[1].envoy-ext-authz-http.include-request-headers-in-check", "x-user")));
+    TranslationOptions o = MeshTranslationOptions.from(p);
+    assertThat(o.authz().remoteJwks()).isTrue();
+    assertThat(o.authz().clockSkewSeconds()).isEqualTo(30);
+    assertThat(o.plaintextInboundPorts()).containsExactly(9090, 15020);
+    assertThat(o.authz().extAuthzProviders()).containsOnlyKeys("opa", "http-authz");
+    ExtAuthzProvider opa = o.authz().extAuthzProviders().get("opa");
+    assertThat(opa.protocol()).isEqualTo(ExtAuthzProvider.Protocol.GRPC);
+    assertThat(opa.clusterName()).isEqualTo("outbound|9191||opa.authz.svc.cluster.local");
+    assertThat(opa.timeout()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(opa.failOpen()).isFalse();
+    ExtAuthzProvider http = o.authz().extAuthzProviders().get("http-authz");
+    assertThat(http.protocol()).isEqualTo(ExtAuthzProvider.Protocol.HTTP);
+    assertThat(http.clusterName()).isEqualTo("outbound|8000||authz.foo.svc.cluster.local");
+    assertThat(http.failOpen()).isTrue();
+    assertThat(http.statusOnError()).isEqualTo(503);
+    assertThat(http.pathPrefix()).isEqualTo("/check");
+    assertThat(http.includeRequestHeadersInCheck()).containsExactly("x-user");
+    assertThat(MeshTranslationOptions.timings(p.jwks()))
+        .isEqualTo(new JwksResolver.Timings(Duration.ofSeconds(2), Duration.ofMinutes(5), Duration.ofSeconds(10),
+            Duration.ofSeconds(1)));
+  }
+
+  @Test
+  void badValuesStopTheStartWithThePropertyNamed() {
+    assertThatThrownBy(() -> MeshTranslationOptions.from(bind(Map.of(
+        "gatehouse.xds.extension-providers[0].name", "opa",
+        "gatehouse.xds.extension-providers[0].envoy-ext-authz-grpc.service", "opa.authz.svc.cluster.local"))))
+        .hasMessageContaining("gatehouse.xds.extension-providers[0] (opa).envoy-ext-authz-grpc.port is required");
+    assertThatThrownBy(() -> MeshTranslationOptions.from(bind(Map.of(
+        "gatehouse.xds.extension-providers[0].name", "opa"))))
+        .hasMessageContaining("exactly one of envoy-ext-authz-grpc, envoy-ext-authz-http");
+    assertThatThrownBy(() -> MeshTranslationOptions.from(bind(Map.of(
+        "gatehouse.xds.extension-providers[0].name", "a",
+        "gatehouse.xds.extension-providers[0].envoy-ext-authz-grpc.service", "a.x.svc.cluster.local",
+        "gatehouse.xds.extension-providers[0].envoy-ext-authz-grpc.port", "1",
+        "gatehouse.xds.extension-providers[1].name", "a",
+        "gatehouse.xds.extension-providers[1].envoy-ext-authz-grpc.service", "b.x.svc.cluster.local",
+        "gatehouse.xds.extension-providers[1].envoy-ext-authz-grpc.port", "2"))))
+        .hasMessageContaining("duplicate name");
+    assertThatThrownBy(() -> MeshTranslationOptions.from(bind(Map.of("gatehouse.xds.plaintext-inbound-ports", "0"))))
+        .hasMessageContaining("gatehouse.xds.plaintext-inbound-ports");
+    assertThatThrownBy(() -> MeshTranslationOptions.from(bind(Map.of("gatehouse.xds.jwks.clock-skew", "1500ms"))))
+        .hasMessageContaining("gatehouse.xds.jwks.clock-skew must be whole seconds");
+    assertThatThrownBy(() -> MeshTranslationOptions.timings(bind(Map.of("gatehouse.xds.jwks.retry-interval", "0s")).jwks()))
+        .hasMessageContaining("gatehouse.xds.jwks.retry-interval must be positive");
+  }
+}
