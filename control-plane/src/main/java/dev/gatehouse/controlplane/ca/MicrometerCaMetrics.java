@@ -9,19 +9,27 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Binds {@link CaMetrics} to Micrometer under Istio's metric names (security/pkg/server/ca/monitoring.go). Meter
- * names are exactly Istio's; the Prometheus registry exposes counters with the OpenMetrics {@code _total} suffix.
- * Thread-safe.
+ * names are exactly Istio's and carry no base unit; {@code /metrics} writes counters without the {@code _total} suffix
+ * Micrometer's Prometheus registry would add ({@link dev.gatehouse.controlplane.web.IstioMetricsText}), as istiod does.
+ * The sign-error counter starts at zero for each error type the CA reports, so its series exist before the first
+ * error. Thread-safe.
  */
 public final class MicrometerCaMetrics implements CaMetrics {
+  /** The error types {@code WorkloadCertificateAuthority} reports (see {@link CaMetrics#csrSignFailed}). */
+  private static final List<String> SIGN_ERROR_TYPES = List.of("ttl", "not-ready", "signer");
+
   private final Counter csr;
   private final Counter authenticationFailure;
   private final Counter parsingError;
   private final Counter denied;
   private final MeterRegistry registry;
   private final Counter issued;
+  private final Map<String, Counter> signErrors = new ConcurrentHashMap<>();
 
   public MicrometerCaMetrics(MeterRegistry registry, CertificateSigner signer, Clock clock) {
     this.registry = registry;
@@ -42,6 +50,14 @@ public final class MicrometerCaMetrics implements CaMetrics {
         .description("The time remaining, in seconds, before the root cert will expire.").register(registry);
     Gauge.builder("citadel_server_cert_chain_expiry_seconds", signer, s -> chainExpiry(s) - clock.instant().getEpochSecond())
         .description("The time remaining, in seconds, before the CA cert chain will expire.").register(registry);
+    for (String errorType : SIGN_ERROR_TYPES) {
+      signError(errorType);
+    }
+  }
+
+  private Counter signError(String errorType) {
+    return signErrors.computeIfAbsent(errorType, t -> Counter.builder("citadel_server_csr_sign_err_count")
+        .description("The number of errors occurred when signing the CSR.").tag("error_type", t).register(registry));
   }
 
   private static double rootExpiry(CertificateSigner signer) {
@@ -78,8 +94,7 @@ public final class MicrometerCaMetrics implements CaMetrics {
 
   @Override
   public void csrSignFailed(String errorType) {
-    Counter.builder("citadel_server_csr_sign_err_count").description("The number of errors occurred when signing the CSR.")
-        .tag("error_type", errorType).register(registry).increment();
+    signError(errorType).increment();
   }
 
   @Override

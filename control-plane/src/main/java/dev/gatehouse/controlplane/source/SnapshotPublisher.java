@@ -27,6 +27,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class SnapshotPublisher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SnapshotPublisher.class);
+  private static final java.time.Duration[] DEBOUNCE_BUCKETS = {
+      java.time.Duration.ofMillis(10), java.time.Duration.ofMillis(100), java.time.Duration.ofSeconds(1),
+      java.time.Duration.ofSeconds(3), java.time.Duration.ofSeconds(5), java.time.Duration.ofSeconds(10),
+      java.time.Duration.ofSeconds(20), java.time.Duration.ofSeconds(30)};
 
   private final Supplier<MeshSnapshot> latest;
   private final LongSupplier nanoClock;
@@ -59,11 +63,11 @@ public final class SnapshotPublisher implements AutoCloseable {
               return t;
             });
     this.debounceTime =
-        Timer.builder("gatehouse.config.debounce.time")
-            .description("Delay between the first unpushed config change and the push (Istio: pilot_debounce_time)")
-            .publishPercentileHistogram()
-            .minimumExpectedValue(java.time.Duration.ofMillis(1))
-            .maximumExpectedValue(maxDelay.plusSeconds(1))
+        // Istio's name and buckets (pilot/pkg/xds/monitoring.go); exported in seconds without a unit suffix
+        // (IstioMetricNaming).
+        Timer.builder("pilot_debounce_time")
+            .description("Delay in seconds between the first config change entering debouncing and the merged push")
+            .serviceLevelObjectives(DEBOUNCE_BUCKETS)
             .register(registry);
     this.pushes =
         Counter.builder("gatehouse.config.pushes")

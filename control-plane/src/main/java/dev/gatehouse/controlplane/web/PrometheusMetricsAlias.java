@@ -8,10 +8,15 @@ import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
-/** {@code /metrics}: the Prometheus scrape at the path istiod's monitoring port uses, besides /actuator/prometheus. */
+/**
+ * {@code /metrics}: the Prometheus scrape at the path of istiod's monitoring port, in istiod's format
+ * ({@link IstioMetricsText}: counters without the {@code _total} suffix, so Istio's dashboards and alerts find
+ * {@code citadel_server_csr_count}, {@code pilot_xds_pushes}, ...). {@code /actuator/prometheus} stays Spring Boot's
+ * standard scrape, where counters end in {@code _total}.
+ */
 @RestController
 public class PrometheusMetricsAlias {
-  private static final MediaType TEXT_FORMAT = MediaType.parseMediaType("text/plain;version=0.0.4;charset=utf-8");
+  private static final MediaType TEXT_FORMAT = MediaType.parseMediaType(IstioMetricsText.CONTENT_TYPE);
   private final ObjectProvider<PrometheusMeterRegistry> registry;
 
   public PrometheusMetricsAlias(ObjectProvider<PrometheusMeterRegistry> registry) {
@@ -24,6 +29,6 @@ public class PrometheusMetricsAlias {
     if (r == null) {
       return ResponseEntity.status(HttpStatus.NOT_FOUND).body("Prometheus metrics are disabled\n");
     }
-    return ResponseEntity.ok().contentType(TEXT_FORMAT).body(r.scrape());
+    return ResponseEntity.ok().contentType(TEXT_FORMAT).body(IstioMetricsText.write(r.getPrometheusRegistry().scrape()));
   }
 }

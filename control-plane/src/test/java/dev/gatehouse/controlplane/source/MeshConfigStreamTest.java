@@ -131,7 +131,7 @@ class MeshConfigStreamTest {
 
       await().atMost(Duration.ofSeconds(5)).until(() -> seen.get(seen.size() - 1) == 200L);
       assertThat(seen).containsExactly(0L, 200L);
-      assertThat(burstRegistry.get("gatehouse.config.debounce.time").timer().count()).isEqualTo(1L);
+      assertThat(burstRegistry.get("pilot_debounce_time").timer().count()).isEqualTo(1L);
     }
   }
 

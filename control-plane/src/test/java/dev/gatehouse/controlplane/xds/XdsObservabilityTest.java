@@ -113,9 +113,9 @@ class XdsObservabilityTest {
     DiscoveryResponse next = proxy.next();
     proxy.ack(next);
     await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-        assertThat(meters.get("pilot_proxy_convergence_time").summary().count()).isEqualTo(1));
+        assertThat(meters.get("pilot_proxy_convergence_time").timer().count()).isEqualTo(1));
     assertThat(meters.get("pilot_xds_cds_reject").gauge().value()).isZero();
-    assertThat(meters.get("pilot_xds_push_time").summary().count()).isGreaterThanOrEqualTo(1);
+    assertThat(meters.get("pilot_xds_push_time").timer().count()).isGreaterThanOrEqualTo(1);
 
     proxy.close();
     await().atMost(Duration.ofSeconds(5)).until(() -> meters.get("pilot_xds").gauge().value() == 0);

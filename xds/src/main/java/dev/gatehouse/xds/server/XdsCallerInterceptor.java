@@ -7,6 +7,7 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.grpc.Status;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
@@ -16,14 +17,18 @@ import java.util.List;
 import java.util.Optional;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Puts the {@link StreamCaller} of each xDS call into the gRPC {@link Context}, where the stream callbacks read it when
  * the stream opens. A call without a TLS session is plaintext; on TLS the client certificate's SPIFFE URI SAN wins, and
  * a bearer service-account token is the fallback (istiod accepts both on 15012). A caller already put into the Context
- * by an outer interceptor of the same server (server-side code only; never from the wire) is kept. Thread-safe.
+ * by an outer interceptor of the same server (server-side code only; never from the wire) is kept. A TLS caller that
+ * no authenticator accepts is refused here with {@code UNAUTHENTICATED}. Thread-safe.
  */
 public final class XdsCallerInterceptor implements ServerInterceptor {
+  private static final Logger log = LoggerFactory.getLogger(XdsCallerInterceptor.class);
   static final Context.Key<StreamCaller> CALLER = Context.key("gatehouse-xds-caller");
   private static final Metadata.Key<String> AUTHORIZATION =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
@@ -47,6 +52,12 @@ public final class XdsCallerInterceptor implements ServerInterceptor {
     if (caller == null) {
       SSLSession tls = call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION);
       caller = tls == null ? StreamCaller.plaintext() : authenticate(tls, headers);
+    }
+    if (caller.secure() && caller.identity().isEmpty()) {
+      // Refuse before a discovery stream exists (fail closed, one log line; the stream callbacks check again).
+      log.warn("xDS call {} refused: {}", call.getMethodDescriptor().getFullMethodName(), caller);
+      call.close(Status.UNAUTHENTICATED.withDescription("xDS caller not authenticated: " + caller.failure()), new Metadata());
+      return new ServerCall.Listener<>() {};
     }
     return Contexts.interceptCall(Context.current().withValue(CALLER, caller), call, headers, next);
   }
