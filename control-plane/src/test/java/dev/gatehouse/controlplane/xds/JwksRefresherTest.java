@@ -275,6 +275,20 @@ class JwksRefresherTest {
     proxy.close();
   }
 
+  @Test
+  void remoteModeInlinesKeySetsOfHostsOutsideTheMesh() throws Exception {
+    // The loopback key server is no mesh service: no outbound cluster could reach it, so Gatehouse fetches it.
+    TranslationOptions remote = TranslationOptions.defaults().withAuthz(AuthzOptions.defaults().withRemoteJwks(true));
+    startControlPlane(remote, JwksResolver.httpFetcher());
+    refresher.onSnapshot(meshWithJwt(2, jwksUri));
+    await().atMost(Duration.ofSeconds(10)).until(() -> xds.pushedVersion() == 2);
+    TestAdsStream proxy = listenersOfWeb();
+    DiscoveryResponse lds = nextUntil(proxy, r -> carries(r, KEYS));
+    assertThat(jwtProviders(lds)).allSatisfy(p -> assertThat(p.hasRemoteJwks()).isFalse());
+    assertThat(keyRequests.get()).isPositive();
+    proxy.close();
+  }
+
   /** The listeners the server would hand web-0 now (the /debug/config_dump path), as an LDS response. */
   private DiscoveryResponse xdsListeners() {
     var id = xds.findProxy("web-0.shop").orElseThrow();

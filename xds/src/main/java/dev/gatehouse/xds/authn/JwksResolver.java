@@ -208,7 +208,7 @@ public final class JwksResolver implements AutoCloseable {
     Duration delay;
     if (problem == null) {
       if (e.failure != null) {
-        log.info("JWKS fetch from {} succeeded again", uri);
+        log.info("JWKS fetch from {} succeeded after failing; its key set is in use", uri);
       }
       e.failure = null;
       e.nextFirstRetry = timings.firstRetry();

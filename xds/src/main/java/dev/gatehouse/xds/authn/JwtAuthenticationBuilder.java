@@ -43,7 +43,12 @@ public final class JwtAuthenticationBuilder {
   public static final String BROKEN_PROVIDER = "invalid-request-authentication";
   private static final List<String> DEFAULT_SPACE_DELIMITED_CLAIMS = List.of("permission", "scope");
 
-  /** Inputs besides the policies. */
+  /**
+   * Inputs besides the policies.
+   *
+   * @param remoteJwksCluster in remote mode, the cluster through which the proxy fetches a {@code jwksUri}; null when
+   *     no cluster reaches it (a host outside the mesh), and then the key set is inlined from {@code jwks} instead
+   */
   public record Settings(
       boolean remoteJwks, int clockSkewSeconds, JwksSnapshot jwks, Function<URI, String> remoteJwksCluster) {}
 
@@ -161,7 +166,8 @@ public final class JwtAuthenticationBuilder {
       return p.setLocalJwks(inline(FailClosedJwks.JSON)).build();
     }
     URI uri = URI.create(r.getJwksUri());
-    if (settings.remoteJwks()) {
+    String remoteCluster = settings.remoteJwks() ? settings.remoteJwksCluster().apply(uri) : null;
+    if (remoteCluster != null) {
       com.google.protobuf.Duration timeout =
           r.hasTimeout() ? r.getTimeout() : com.google.protobuf.Duration.newBuilder().setSeconds(5).build();
       return p.setRemoteJwks(
@@ -169,7 +175,7 @@ public final class JwtAuthenticationBuilder {
                   .setHttpUri(
                       HttpUri.newBuilder()
                           .setUri(r.getJwksUri())
-                          .setCluster(settings.remoteJwksCluster().apply(uri))
+                          .setCluster(remoteCluster)
                           .setTimeout(timeout))
                   .setCacheDuration(com.google.protobuf.Duration.newBuilder().setSeconds(20 * 60))
                   .setAsyncFetch(JwksAsyncFetch.newBuilder()))
