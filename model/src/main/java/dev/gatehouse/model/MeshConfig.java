@@ -11,13 +11,18 @@ import java.util.Objects;
  * @param rootNamespace namespace whose selector-less policies apply mesh-wide (Istio: istio-system)
  * @param defaultMtlsMode mode when no PeerAuthentication sets one; Istio's implicit default is PERMISSIVE
  * @param clusterDomain DNS suffix of services, e.g. {@code cluster.local}
+ * @param defaultServiceExportTo Istio's {@code defaultServiceExportTo}: where a Service without the
+ *     {@code networking.istio.io/exportTo} annotation is visible: {@code "*"} (every namespace, Istio's default),
+ *     {@code "."} (its own namespace), {@code "~"} (nowhere) or namespace names. Null or empty means {@code ["*"]};
+ *     anything else that is not one of these is rejected ({@link IllegalArgumentException}), never read as "*"
  */
 public record MeshConfig(
     String trustDomain,
     List<String> trustDomainAliases,
     String rootNamespace,
     MtlsMode defaultMtlsMode,
-    String clusterDomain) {
+    String clusterDomain,
+    List<String> defaultServiceExportTo) {
 
   public MeshConfig {
     Objects.requireNonNull(trustDomain, "trustDomain");
@@ -26,6 +31,55 @@ public record MeshConfig(
     defaultMtlsMode =
         defaultMtlsMode == null || defaultMtlsMode == MtlsMode.UNSET ? MtlsMode.PERMISSIVE : defaultMtlsMode;
     clusterDomain = clusterDomain == null || clusterDomain.isBlank() ? "cluster.local" : clusterDomain;
+    defaultServiceExportTo = defaultServiceExportTo == null || defaultServiceExportTo.isEmpty()
+        ? List.of(EXPORT_ALL)
+        : List.copyOf(defaultServiceExportTo);
+    String problem = exportToProblem(defaultServiceExportTo);
+    if (problem != null) {
+      throw new IllegalArgumentException("defaultServiceExportTo " + defaultServiceExportTo + ": " + problem);
+    }
+  }
+
+  /** Without {@code defaultServiceExportTo}: every Service is visible mesh-wide unless its annotation says otherwise. */
+  public MeshConfig(
+      String trustDomain,
+      List<String> trustDomainAliases,
+      String rootNamespace,
+      MtlsMode defaultMtlsMode,
+      String clusterDomain) {
+    this(trustDomain, trustDomainAliases, rootNamespace, defaultMtlsMode, clusterDomain, List.of(EXPORT_ALL));
+  }
+
+  /** Istio's exportTo values: every namespace. */
+  public static final String EXPORT_ALL = "*";
+  /** The object's own namespace. */
+  public static final String EXPORT_OWN_NAMESPACE = ".";
+  /** No namespace. */
+  public static final String EXPORT_NONE = "~";
+
+  private static final java.util.regex.Pattern NAMESPACE =
+      java.util.regex.Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+
+  /**
+   * Why a list of exportTo values is invalid, or null when it is valid: each value must be {@code "*"}, {@code "."},
+   * {@code "~"} or a namespace name (RFC 1123 label), and {@code "~"} cannot be combined with other values.
+   */
+  public static String exportToProblem(List<String> values) {
+    for (String v : values) {
+      if (v == null || !(EXPORT_ALL.equals(v) || EXPORT_OWN_NAMESPACE.equals(v) || EXPORT_NONE.equals(v)
+          || NAMESPACE.matcher(v).matches())) {
+        return "\"" + v + "\" is not \"*\", \".\", \"~\" or a namespace name";
+      }
+    }
+    if (values.contains(EXPORT_NONE) && values.size() > 1) {
+      return "\"~\" (export nowhere) cannot be combined with other values";
+    }
+    return null;
+  }
+
+  /** With another {@code defaultServiceExportTo}. */
+  public MeshConfig withDefaultServiceExportTo(List<String> exportTo) {
+    return new MeshConfig(trustDomain, trustDomainAliases, rootNamespace, defaultMtlsMode, clusterDomain, exportTo);
   }
 
   public static MeshConfig defaults() {

@@ -17,6 +17,7 @@ import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -33,11 +34,15 @@ import java.util.function.Function;
  *
  * <p>What is shared, and by whom:
  * <ul>
- *   <li>the PeerAuthentication resolution, DestinationRule index, authorization filters ({@link InboundPolicySource})
- *       and mesh-wide findings: built once per snapshot;
- *   <li>each outbound cluster: once per (cluster name, applicable DestinationRule), shared by all client namespaces
- *       that resolve the same rule; each ClusterLoadAssignment once per (cluster name, subset labels);
- *   <li>the outbound listeners/routes/clusters/endpoints: once per (data-plane kind, client namespace);
+ *   <li>the PeerAuthentication resolution, DestinationRule index, Service visibility ({@link ServiceVisibility}:
+ *       exportTo), authorization filters ({@link InboundPolicySource}) and mesh-wide findings: built once per
+ *       snapshot;
+ *   <li>each service's outbound clusters, TCP listeners and virtual hosts: once per (data-plane kind, service,
+ *       applicable DestinationRule), shared by all client namespaces that see the service under the same rule; each
+ *       ClusterLoadAssignment once per (cluster name, subset labels);
+ *   <li>the outbound listener/cluster/endpoint maps: once per distinct list of those parts (without exportTo and
+ *       client-side rules, one for the whole mesh); the HTTP route configurations once per (data-plane kind, client
+ *       namespace), since a service's short name resolves only in its own namespace;
  *   <li>a proxy's whole {@link ProxyResources}: once per {@link ProxyKey} (kind, namespace, labels, service account,
  *       container ports), so all replicas of a Deployment share one instance. Only proxyless server listeners named
  *       after the pod IP are added per proxy (a cheap rename of shared listeners).
@@ -56,8 +61,10 @@ public final class MeshTranslation {
   private final DestinationRuleIndex destinationRules;
   private final OutboundClusterBuilder clusterBuilder;
   private final LoadAssignmentBuilder loadAssignments;
+  private final ServiceVisibility visibility;
   private final Map<OutboundKey, Outbound> outbound;
-  private final Map<ClusterKey, BuiltCluster> clusters;
+  private final Map<ServiceOutKey, ServiceOut> serviceOuts;
+  private final Map<PartsKey, SharedOutbound> sharedOutbound;
   private final Map<EndpointKey, ClusterLoadAssignment> endpoints;
   private final Map<ProxyKey, ProxyResources> proxies;
   private final Map<IpKey, ProxyResources> perIp = new ConcurrentHashMap<>();
@@ -71,11 +78,7 @@ public final class MeshTranslation {
 
   private record OutboundKey(ProxyKind kind, String clientNamespace) {}
 
-  private record ClusterKey(ProxyKind kind, String name, ObjectKey destinationRule) {}
-
   private record EndpointKey(String name, Map<String, String> subsetLabels) {}
-
-  private record BuiltCluster(Optional<Cluster> cluster, List<TranslationError> errors) {}
 
   /** Sorted, unmodifiable maps shared by every proxy of one (kind, namespace). */
   private record Outbound(
@@ -100,8 +103,10 @@ public final class MeshTranslation {
     this.clusterBuilder = new OutboundClusterBuilder(snapshot, peerAuth, options);
     this.loadAssignments = new LoadAssignmentBuilder(snapshot, peerAuth);
     if (carryOutboundFrom != null) {
+      this.visibility = carryOutboundFrom.visibility;
       this.outbound = carryOutboundFrom.outbound;
-      this.clusters = carryOutboundFrom.clusters;
+      this.serviceOuts = carryOutboundFrom.serviceOuts;
+      this.sharedOutbound = carryOutboundFrom.sharedOutbound;
       this.endpoints = carryOutboundFrom.endpoints;
       this.proxies = new ConcurrentHashMap<>();
       carryOutboundFrom.proxies.forEach((k, v) -> {
@@ -110,8 +115,10 @@ public final class MeshTranslation {
         }
       });
     } else {
+      this.visibility = new ServiceVisibility(snapshot);
       this.outbound = new ConcurrentHashMap<>();
-      this.clusters = new ConcurrentHashMap<>();
+      this.serviceOuts = new ConcurrentHashMap<>();
+      this.sharedOutbound = new ConcurrentHashMap<>();
       this.endpoints = new ConcurrentHashMap<>();
       this.proxies = new ConcurrentHashMap<>();
     }
@@ -190,6 +197,7 @@ public final class MeshTranslation {
     List<TranslationError> e = errors;
     if (e == null) {
       List<TranslationError> all = new ArrayList<>(peerAuth.findings());
+      all.addAll(visibility.errors());
       all.addAll(policies.errors());
       e = List.copyOf(all);
       errors = e;
@@ -307,66 +315,166 @@ public final class MeshTranslation {
     return tds;
   }
 
+  /**
+   * A namespace's outbound view: the services visible to it (exportTo), each with the DestinationRule that applies
+   * for this namespace. The per-service parts are shared by all namespaces that resolve the same rule; the listener,
+   * cluster and endpoint maps by all namespaces with the same parts (with no exportTo and no client-side rules: all
+   * of them); only the HTTP route configurations are per namespace (a service's short name resolves only in its own
+   * namespace).
+   */
   private Outbound buildOutbound(OutboundKey key) {
-    Map<String, Listener> listeners = new TreeMap<>();
-    Map<String, RouteConfiguration> routes = new TreeMap<>();
-    Map<String, Cluster> clusterMap = new TreeMap<>();
-    Map<String, ClusterLoadAssignment> cla = new TreeMap<>();
-    List<TranslationError> errs = new ArrayList<>();
-    List<ServiceInfo> services = List.copyOf(snapshot.services().values());
-    if (key.kind() == ProxyKind.SIDECAR) {
-      listeners.put(SidecarOutboundBuilder.LISTENER_NAME, SidecarOutboundBuilder.virtualOutbound());
-      SidecarOutboundBuilder.build(services, key.clientNamespace(), listeners, routes);
-      clusterMap.put(SidecarOutboundBuilder.PASSTHROUGH_CLUSTER, SidecarOutboundBuilder.passthroughCluster());
-      Cluster blackHole = SidecarOutboundBuilder.blackHoleCluster();
-      clusterMap.put(blackHole.getName(), blackHole);
-    }
-    for (ServiceInfo s : services) {
+    List<ServiceOut> parts = new ArrayList<>();
+    for (ServiceInfo s : snapshot.services().values()) {
+      if (!visibility.everythingVisible() && !visibility.visible(s, key.clientNamespace())) {
+        continue;
+      }
       Optional<Policy<DestinationRule>> dr = destinationRules.forService(s, key.clientNamespace());
-      for (ServicePort sp : s.ports()) {
-        if (!"TCP".equalsIgnoreCase(sp.protocol())) {
-          continue;
+      parts.add(serviceOuts.computeIfAbsent(
+          new ServiceOutKey(key.kind(), s.key(), dr.map(Policy::key).orElse(null)),
+          k -> buildServiceOut(k.kind(), s, dr)));
+    }
+    SharedOutbound shared = sharedOutbound.computeIfAbsent(new PartsKey(key.kind(), List.copyOf(parts)),
+        this::buildShared);
+    java.util.NavigableMap<String, Message> routes = shared.routes();
+    if (key.kind() == ProxyKind.SIDECAR) {
+      routes = sidecarRoutes(parts, key.clientNamespace());
+    }
+    List<TranslationError> errs = shared.errors();
+    if (!visibility.errors().isEmpty()) {
+      // A bad exportTo annotation decides what every namespace sees: every proxy reports it.
+      List<TranslationError> all = new ArrayList<>(visibility.errors());
+      all.addAll(errs);
+      errs = dedupe(all);
+    }
+    return new Outbound(shared.listeners(), routes, shared.clusters(), shared.endpoints(), errs);
+  }
+
+  /** One service's outbound resources for one (data-plane kind, applicable DestinationRule). Identity equality. */
+  private static final class ServiceOut {
+    final ServiceInfo service;
+    final List<Map.Entry<String, Message>> listeners = new ArrayList<>();
+    final List<Map.Entry<String, Message>> routes = new ArrayList<>();
+    final List<Map.Entry<String, Message>> clusters = new ArrayList<>();
+    final List<Map.Entry<String, Message>> endpoints = new ArrayList<>();
+    /** Sidecar HTTP ports: the virtual host for clients in other namespaces, and for its own namespace. */
+    final List<PortHost> hosts = new ArrayList<>();
+    final List<TranslationError> errors = new ArrayList<>();
+
+    ServiceOut(ServiceInfo service) {
+      this.service = service;
+    }
+  }
+
+  private record PortHost(int port, VirtualHost otherNamespace, VirtualHost ownNamespace) {}
+
+  private record ServiceOutKey(ProxyKind kind, ObjectKey service, ObjectKey destinationRule) {}
+
+  /** The parts of a namespace's view; ServiceOut compares by identity, so this is cheap to hash and compare. */
+  private record PartsKey(ProxyKind kind, List<ServiceOut> parts) {}
+
+  private record SharedOutbound(
+      java.util.NavigableMap<String, Message> listeners,
+      java.util.NavigableMap<String, Message> routes,
+      java.util.NavigableMap<String, Message> clusters,
+      java.util.NavigableMap<String, Message> endpoints,
+      List<TranslationError> errors) {}
+
+  private ServiceOut buildServiceOut(ProxyKind kind, ServiceInfo s, Optional<Policy<DestinationRule>> dr) {
+    ServiceOut out = new ServiceOut(s);
+    for (ServicePort sp : s.ports()) {
+      if (!"TCP".equalsIgnoreCase(sp.protocol())) {
+        continue;
+      }
+      if (kind == ProxyKind.PROXYLESS_GRPC) {
+        Map<String, Listener> l = new TreeMap<>();
+        Map<String, RouteConfiguration> r = new TreeMap<>();
+        GrpcClientBuilder.build(s, sp, l, r);
+        l.forEach((n, m) -> out.listeners.add(Map.entry(n, m)));
+        r.forEach((n, m) -> out.routes.add(Map.entry(n, m)));
+        addCluster(kind, s, sp, "", Map.of(), dr, out);
+      } else {
+        String cluster = OutboundClusterBuilder.clusterName(sp.port(), "", s.fqdn());
+        if (PortProtocol.of(sp).isHttp()) {
+          out.hosts.add(new PortHost(sp.port(),
+              SidecarOutboundBuilder.virtualHost(s, sp.port(), cluster, ""),
+              SidecarOutboundBuilder.virtualHost(s, sp.port(), cluster, s.namespace())));
+        } else if (!s.clusterIp().isEmpty() && !s.headless()) {
+          Listener l = SidecarOutboundBuilder.tcpListener(s, sp.port(), cluster);
+          out.listeners.add(Map.entry(l.getName(), l));
         }
-        if (key.kind() == ProxyKind.PROXYLESS_GRPC) {
-          GrpcClientBuilder.build(s, sp, listeners, routes);
-          addCluster(key.kind(), s, sp, "", Map.of(), dr, clusterMap, cla, errs);
-        } else {
-          addCluster(key.kind(), s, sp, "", Map.of(), dr, clusterMap, cla, errs);
-          if (dr.isPresent()) {
-            for (Subset subset : dr.get().spec().getSubsetsList()) {
-              addCluster(key.kind(), s, sp, subset.getName(), subset.getLabelsMap(), dr, clusterMap, cla, errs);
-            }
+        addCluster(kind, s, sp, "", Map.of(), dr, out);
+        if (dr.isPresent()) {
+          for (Subset subset : dr.get().spec().getSubsetsList()) {
+            addCluster(kind, s, sp, subset.getName(), subset.getLabelsMap(), dr, out);
           }
         }
       }
     }
-    return new Outbound(
-        Collections.unmodifiableNavigableMap(new TreeMap<String, Message>(listeners)),
-        Collections.unmodifiableNavigableMap(new TreeMap<String, Message>(routes)),
-        Collections.unmodifiableNavigableMap(new TreeMap<String, Message>(clusterMap)),
-        Collections.unmodifiableNavigableMap(new TreeMap<String, Message>(cla)),
+    return out;
+  }
+
+  private SharedOutbound buildShared(PartsKey key) {
+    TreeMap<String, Message> listeners = new TreeMap<>();
+    TreeMap<String, Message> routes = new TreeMap<>();
+    TreeMap<String, Message> clusterMap = new TreeMap<>();
+    TreeMap<String, Message> cla = new TreeMap<>();
+    List<TranslationError> errs = new ArrayList<>();
+    java.util.TreeSet<Integer> httpPorts = new java.util.TreeSet<>();
+    if (key.kind() == ProxyKind.SIDECAR) {
+      listeners.put(SidecarOutboundBuilder.LISTENER_NAME, SidecarOutboundBuilder.virtualOutbound());
+      clusterMap.put(SidecarOutboundBuilder.PASSTHROUGH_CLUSTER, SidecarOutboundBuilder.passthroughCluster());
+      Cluster blackHole = SidecarOutboundBuilder.blackHoleCluster();
+      clusterMap.put(blackHole.getName(), blackHole);
+    }
+    for (ServiceOut part : key.parts()) {
+      part.listeners.forEach(e -> listeners.put(e.getKey(), e.getValue()));
+      part.routes.forEach(e -> routes.put(e.getKey(), e.getValue()));
+      part.clusters.forEach(e -> clusterMap.put(e.getKey(), e.getValue()));
+      part.endpoints.forEach(e -> cla.put(e.getKey(), e.getValue()));
+      part.hosts.forEach(h -> httpPorts.add(h.port()));
+      errs.addAll(part.errors);
+    }
+    for (int port : httpPorts) {
+      Listener l = SidecarOutboundBuilder.httpListener(port);
+      listeners.put(l.getName(), l);
+    }
+    return new SharedOutbound(
+        Collections.unmodifiableNavigableMap(listeners),
+        Collections.unmodifiableNavigableMap(routes),
+        Collections.unmodifiableNavigableMap(clusterMap),
+        Collections.unmodifiableNavigableMap(cla),
         dedupe(errs));
+  }
+
+  private static java.util.NavigableMap<String, Message> sidecarRoutes(List<ServiceOut> parts, String clientNamespace) {
+    Map<Integer, List<VirtualHost>> byPort = new TreeMap<>();
+    for (ServiceOut part : parts) {
+      boolean own = part.service.namespace().equals(clientNamespace);
+      for (PortHost h : part.hosts) {
+        byPort.computeIfAbsent(h.port(), p -> new ArrayList<>()).add(own ? h.ownNamespace() : h.otherNamespace());
+      }
+    }
+    TreeMap<String, Message> routes = new TreeMap<>();
+    byPort.forEach((port, vhosts) -> {
+      RouteConfiguration rc = SidecarOutboundBuilder.routeConfiguration(port, vhosts);
+      routes.put(rc.getName(), rc);
+    });
+    return Collections.unmodifiableNavigableMap(routes);
   }
 
   private void addCluster(
       ProxyKind kind, ServiceInfo s, ServicePort sp, String subset, Map<String, String> subsetLabels,
-      Optional<Policy<DestinationRule>> dr, Map<String, Cluster> clusterMap, Map<String, ClusterLoadAssignment> cla,
-      List<TranslationError> errs) {
+      Optional<Policy<DestinationRule>> dr, ServiceOut out) {
     String name = OutboundClusterBuilder.clusterName(sp.port(), subset, s.fqdn());
-    BuiltCluster built = clusters.computeIfAbsent(
-        new ClusterKey(kind, name, dr.map(Policy::key).orElse(null)),
-        k -> {
-          List<TranslationError> e = new ArrayList<>();
-          Optional<Cluster> c = kind == ProxyKind.SIDECAR
-              ? Optional.of(clusterBuilder.sidecarCluster(s, sp, subset, dr, e))
-              : clusterBuilder.grpcCluster(s, sp, dr, e);
-          return new BuiltCluster(c, List.copyOf(e));
-        });
-    errs.addAll(built.errors());
-    if (built.cluster().isPresent()) {
-      clusterMap.put(name, built.cluster().get());
-      cla.put(name, endpoints.computeIfAbsent(new EndpointKey(name, Map.copyOf(subsetLabels)),
-          k -> loadAssignments.build(name, s, sp, subsetLabels)));
+    List<TranslationError> e = new ArrayList<>();
+    Optional<Cluster> c = kind == ProxyKind.SIDECAR
+        ? Optional.of(clusterBuilder.sidecarCluster(s, sp, subset, dr, e))
+        : clusterBuilder.grpcCluster(s, sp, dr, e);
+    out.errors.addAll(e);
+    if (c.isPresent()) {
+      out.clusters.add(Map.entry(name, c.get()));
+      out.endpoints.add(Map.entry(name, endpoints.computeIfAbsent(new EndpointKey(name, Map.copyOf(subsetLabels)),
+          k -> loadAssignments.build(name, s, sp, subsetLabels))));
     }
   }
 

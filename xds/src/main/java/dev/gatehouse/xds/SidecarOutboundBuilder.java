@@ -77,45 +77,66 @@ public final class SidecarOutboundBuilder {
         if (PortProtocol.of(sp).isHttp()) {
           httpPorts.computeIfAbsent(sp.port(), p -> new ArrayList<>()).add(virtualHost(s, sp.port(), cluster, clientNamespace));
         } else if (!s.clusterIp().isEmpty() && !s.headless()) {
-          String name = s.clusterIp() + "_" + sp.port();
-          listeners.put(name, Listener.newBuilder()
-              .setName(name)
-              .setAddress(EnvoyFilters.address(s.clusterIp(), sp.port()))
-              .setBindToPort(BoolValue.of(false))
-              .setTrafficDirection(TrafficDirection.OUTBOUND)
-              .addFilterChains(FilterChain.newBuilder().addFilters(EnvoyFilters.tcpProxy(cluster, cluster)))
-              .build());
+          Listener l = tcpListener(s, sp.port(), cluster);
+          listeners.put(l.getName(), l);
         }
       }
     }
     httpPorts.forEach((port, vhosts) -> {
-      String listenerName = "0.0.0.0_" + port;
-      HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
-          .setStatPrefix("outbound_0.0.0.0_" + port)
-          .setRds(Rds.newBuilder().setConfigSource(EnvoyFilters.ads()).setRouteConfigName(String.valueOf(port)))
-          .addHttpFilters(EnvoyFilters.router())
-          .build();
-      listeners.put(listenerName, Listener.newBuilder()
-          .setName(listenerName)
-          .setAddress(EnvoyFilters.address("0.0.0.0", port))
-          .setBindToPort(BoolValue.of(false))
-          .setTrafficDirection(TrafficDirection.OUTBOUND)
-          .addFilterChains(FilterChain.newBuilder().addFilters(EnvoyFilters.hcm(hcm)))
-          .build());
-      vhosts.sort(java.util.Comparator.comparing(VirtualHost::getName));
-      RouteConfiguration.Builder rc = RouteConfiguration.newBuilder()
-          .setName(String.valueOf(port))
-          .setValidateClusters(BoolValue.of(false))
-          .addAllVirtualHosts(vhosts)
-          .addVirtualHosts(VirtualHost.newBuilder()
-              .setName("allow_any")
-              .addDomains("*")
-              .addRoutes(Route.newBuilder()
-                  .setName("allow_any")
-                  .setMatch(RouteMatch.newBuilder().setPrefix("/"))
-                  .setRoute(RouteAction.newBuilder().setCluster(PASSTHROUGH_CLUSTER).setTimeout(EnvoyFilters.seconds(0)))));
-      routes.put(rc.getName(), rc.build());
+      Listener l = httpListener(port);
+      listeners.put(l.getName(), l);
+      RouteConfiguration rc = routeConfiguration(port, vhosts);
+      routes.put(rc.getName(), rc);
     });
+  }
+
+  /** {@code <clusterIP>_<port>}: a TCP (or sniffed) service port, proxied to its cluster. */
+  static Listener tcpListener(ServiceInfo s, int port, String cluster) {
+    String name = s.clusterIp() + "_" + port;
+    return Listener.newBuilder()
+        .setName(name)
+        .setAddress(EnvoyFilters.address(s.clusterIp(), port))
+        .setBindToPort(BoolValue.of(false))
+        .setTrafficDirection(TrafficDirection.OUTBOUND)
+        .addFilterChains(FilterChain.newBuilder().addFilters(EnvoyFilters.tcpProxy(cluster, cluster)))
+        .build();
+  }
+
+  /** {@code 0.0.0.0_<port>}: the HTTP listener of one service port number, routes from RDS {@code <port>}. */
+  static Listener httpListener(int port) {
+    String listenerName = "0.0.0.0_" + port;
+    HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
+        .setStatPrefix("outbound_0.0.0.0_" + port)
+        .setRds(Rds.newBuilder().setConfigSource(EnvoyFilters.ads()).setRouteConfigName(String.valueOf(port)))
+        .addHttpFilters(EnvoyFilters.router())
+        .build();
+    return Listener.newBuilder()
+        .setName(listenerName)
+        .setAddress(EnvoyFilters.address("0.0.0.0", port))
+        .setBindToPort(BoolValue.of(false))
+        .setTrafficDirection(TrafficDirection.OUTBOUND)
+        .addFilterChains(FilterChain.newBuilder().addFilters(EnvoyFilters.hcm(hcm)))
+        .build();
+  }
+
+  private static final VirtualHost ALLOW_ANY = VirtualHost.newBuilder()
+      .setName("allow_any")
+      .addDomains("*")
+      .addRoutes(Route.newBuilder()
+          .setName("allow_any")
+          .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+          .setRoute(RouteAction.newBuilder().setCluster(PASSTHROUGH_CLUSTER).setTimeout(EnvoyFilters.seconds(0))))
+      .build();
+
+  /** Route configuration {@code <port>}: the virtual hosts sorted by name (sorts {@code vhosts}), then allow_any. */
+  static RouteConfiguration routeConfiguration(int port, List<VirtualHost> vhosts) {
+    vhosts.sort(java.util.Comparator.comparing(VirtualHost::getName));
+    return RouteConfiguration.newBuilder()
+        .setName(String.valueOf(port))
+        .setValidateClusters(BoolValue.of(false))
+        .addAllVirtualHosts(vhosts)
+        .addVirtualHosts(ALLOW_ANY)
+        .build();
   }
 
   /** Istio's domains for a service: FQDN, short forms the client's DNS search path resolves, the cluster IP. */

@@ -35,7 +35,8 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * ip: 127.0.0.11                  # optional, defaults to the pod's IP
  * show: [listeners, clusters]     # optional: which resource kinds to print (default all four)
  * only: [virtualInbound]          # optional: print only resources with these names (errors/notices always)
- * mesh: {trustDomain: cluster.local, trustDomainAliases: [old.td], rootNamespace: istio-system}   # optional
+ * mesh: {trustDomain: cluster.local, trustDomainAliases: [old.td], rootNamespace: istio-system,
+ *        defaultServiceExportTo: ["."]}                                                         # optional
  * options: {plaintextInboundPorts: [15020], autoMtls: true, minimumTlsVersion: TLSv1_2}          # optional
  * </pre>
  *
@@ -139,7 +140,8 @@ public final class GoldenFiles {
         (List<String>) m.getOrDefault("trustDomainAliases", List.of()),
         String.valueOf(m.getOrDefault("rootNamespace", d.rootNamespace())),
         d.defaultMtlsMode(),
-        d.clusterDomain());
+        d.clusterDomain(),
+        (List<String>) m.getOrDefault("defaultServiceExportTo", d.defaultServiceExportTo()));
   }
 
   @SuppressWarnings("unchecked")

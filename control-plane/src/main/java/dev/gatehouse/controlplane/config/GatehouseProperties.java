@@ -24,6 +24,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param stateDir where Gatehouse keeps state on disk (CA keys in file mode); empty = {@code ./.gatehouse/state}
  * @param namespace the namespace the control plane runs in ({@code POD_NAMESPACE}, else istio-system)
  * @param kubernetes Kubernetes source settings
+ * @param defaultServiceExportTo Istio's MeshConfig {@code defaultServiceExportTo}: where Services without the
+ *     {@code networking.istio.io/exportTo} annotation are visible ({@code *} = all namespaces, the default;
+ *     {@code .} = own namespace only, Istio's namespace isolation). Invalid values fail startup.
  */
 @ConfigurationProperties("gatehouse")
 public record GatehouseProperties(
@@ -38,10 +41,12 @@ public record GatehouseProperties(
     @DefaultValue Grpc grpc,
     String stateDir,
     @DefaultValue("istio-system") String namespace,
-    @DefaultValue Kubernetes kubernetes) {
+    @DefaultValue Kubernetes kubernetes,
+    List<String> defaultServiceExportTo) {
 
   public GatehouseProperties {
     trustDomainAliases = trustDomainAliases == null ? List.of() : List.copyOf(trustDomainAliases);
+    defaultServiceExportTo = defaultServiceExportTo == null ? List.of("*") : List.copyOf(defaultServiceExportTo);
   }
 
   /**
@@ -88,7 +93,8 @@ public record GatehouseProperties(
       @DefaultValue("0s") Duration resync) {}
 
   public MeshConfig meshConfig() {
-    return new MeshConfig(trustDomain, trustDomainAliases, rootNamespace, defaultMtlsMode, clusterDomain);
+    return new MeshConfig(
+        trustDomain, trustDomainAliases, rootNamespace, defaultMtlsMode, clusterDomain, defaultServiceExportTo);
   }
 
   /** The state directory to use: the configured one, else {@code ./.gatehouse/state}. */
