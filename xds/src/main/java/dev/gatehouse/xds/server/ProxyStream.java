@@ -69,17 +69,23 @@ final class ProxyStream {
     Instant nackedAt;
     long nackedAtNanos;
     boolean retryScheduled;
-    /** Delta: unanswered responses by nonce, applied to {@link #held} when ACKed. */
+    /** Delta: unanswered responses by nonce. */
     final Map<String, DeltaSent> deltaSent = new HashMap<>();
-    /** Delta: name -> version the proxy holds (its initial_resource_versions, then every ACKed response). */
-    final Map<String, String> held = new HashMap<>();
+    /**
+     * Delta: what the proxy said it held when the stream started (initial_resource_versions), name -> version, for
+     * names no ACKed response on this stream has covered since (java-control-plane tracks those).
+     */
+    final Map<String, String> initial = new HashMap<>();
     boolean deltaRequested;
     long changeStartNanos;
     long inflightChangeStartNanos;
   }
 
-  /** A delta response sent and not yet ACKed or NACKed: its system version, resources (name -> version), removals. */
-  private record DeltaSent(String version, Map<String, String> resources, List<String> removed) {}
+  /**
+   * A delta response sent and not yet ACKed or NACKed: its system version and the names it sent or removed that were
+   * in the initial versions (so only reconnected streams keep more than a version per response).
+   */
+  private record DeltaSent(String version, List<String> coveredInitial) {}
 
   ProxyStream(long id, String defaultTypeUrl, StreamCaller caller, ProxyConfigCache owner) {
     this.id = id;
@@ -187,10 +193,10 @@ final class ProxyStream {
     TypeState ts = state(type);
     if (!ts.deltaRequested) {
       ts.deltaRequested = true;
-      ts.held.putAll(request.getInitialResourceVersionsMap());
+      ts.initial.putAll(request.getInitialResourceVersionsMap());
     }
     for (String name : request.getResourceNamesUnsubscribeList()) {
-      ts.held.remove(name);
+      ts.initial.remove(name);
     }
     String nonce = request.getResponseNonce();
     if (nonce.isEmpty()) {
@@ -203,9 +209,9 @@ final class ProxyStream {
     if (errorDetail != null) {
       nack(type, ts, sent.version(), errorDetail);
     } else {
-      ts.held.putAll(sent.resources());
-      for (String name : sent.removed()) {
-        ts.held.remove(name);
+      // java-control-plane now tracks what this response sent and forgets what it removed.
+      for (String name : sent.coveredInitial()) {
+        ts.initial.remove(name);
       }
       ack(ts, sent.version());
     }
@@ -219,12 +225,21 @@ final class ProxyStream {
   /** Called (on the sending thread) just before a delta response goes out, with the nonce the server chose. */
   synchronized void onDeltaResponse(String type, DeltaDiscoveryResponse response, long bytes) {
     TypeState ts = sent(type, response.getNonce(), response.getSystemVersionInfo(), response.getResourcesCount(), bytes);
-    Map<String, String> versions = new HashMap<>();
-    for (Resource r : response.getResourcesList()) {
-      versions.put(r.getName(), r.getVersion());
+    List<String> covered = List.of();
+    if (!ts.initial.isEmpty()) {
+      covered = new ArrayList<>();
+      for (Resource r : response.getResourcesList()) {
+        if (ts.initial.containsKey(r.getName())) {
+          covered.add(r.getName());
+        }
+      }
+      for (String name : response.getRemovedResourcesList()) {
+        if (ts.initial.containsKey(name)) {
+          covered.add(name);
+        }
+      }
     }
-    ts.deltaSent.put(response.getNonce(), new DeltaSent(
-        response.getSystemVersionInfo(), versions, List.copyOf(response.getRemovedResourcesList())));
+    ts.deltaSent.put(response.getNonce(), new DeltaSent(response.getSystemVersionInfo(), covered));
   }
 
   private TypeState sent(String type, String nonce, String version, int resources, long bytes) {
@@ -319,30 +334,37 @@ final class ProxyStream {
       return;
     }
     TypeResources tr = config.type(type);
-    // What the proxy holds, not java-control-plane's trackedResources (ACKed on this stream only): see the class doc.
-    Map<String, String> held = ts.held;
+    // What the proxy holds: java-control-plane's trackedResources (ACKed on this stream), else its initial versions.
+    Map<String, String> tracked = w.trackedResources();
+    Map<String, String> initial = ts.initial;
     Map<String, VersionedResource<?>> send = new TreeMap<>();
     List<String> removed = new ArrayList<>();
     if (w.isWildcard()) {
       for (SerializedResource r : tr.resources().values()) {
-        if (!r.version().equals(held.get(r.name()))) {
+        if (!r.version().equals(held(tracked, initial, r.name()))) {
           send.put(r.name(), VersionedResource.create(r.any(), r.version()));
         }
       }
-      for (String name : new TreeSet<>(held.keySet())) {
+      for (String name : tracked.keySet()) {
         if (!tr.resources().containsKey(name)) {
           removed.add(name);
         }
       }
+      for (String name : initial.keySet()) {
+        if (!tracked.containsKey(name) && !tr.resources().containsKey(name)) {
+          removed.add(name);
+        }
+      }
     } else {
-      // The subscription is java-control-plane's (it applies subscribes and unsubscribes); the versions are ours.
-      Set<String> subscribed = new TreeSet<>(w.trackedResources().keySet());
+      // The subscription is java-control-plane's (it applies subscribes and unsubscribes).
+      Set<String> subscribed = new TreeSet<>(tracked.keySet());
       subscribed.addAll(w.pendingResources());
       for (String name : subscribed) {
         SerializedResource r = tr.resources().get(name);
-        if (r != null && !r.version().equals(held.get(name))) {
+        String held = held(tracked, initial, name);
+        if (r != null && !r.version().equals(held)) {
           send.put(name, VersionedResource.create(r.any(), r.version()));
-        } else if (r == null && held.containsKey(name)) {
+        } else if (r == null && held != null) {
           removed.add(name);
         }
       }
@@ -364,6 +386,11 @@ final class ProxyStream {
     } catch (WatchCancelledException e) {
       ts.inflightChangeStartNanos = 0;
     }
+  }
+
+  private static String held(Map<String, String> tracked, Map<String, String> initial, String name) {
+    String v = tracked.get(name);
+    return v != null ? v : initial.get(name);
   }
 
   private void markInflight(TypeState ts) {
