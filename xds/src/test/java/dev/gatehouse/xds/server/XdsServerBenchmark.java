@@ -1,7 +1,6 @@
 package dev.gatehouse.xds.server;
 
 import com.google.protobuf.Any;
-import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Struct;
@@ -82,6 +81,7 @@ import java.util.function.Supplier;
  *
  * <p>Run (see docs/performance.md): {@code -Dproxies=2000 -Dservices=1000 -Dscenarios=sotw,delta,baseline}. Heap and
  * CPU are of the whole JVM (server and simulated proxies together); clients keep only versions and names.
+ * {@code -Dhistogram=true} prints the live-object histogram once connected ({@code jcmd GC.class_histogram}).
  */
 public final class XdsServerBenchmark {
   private static final String CDS = ProxyResources.CLUSTER;
@@ -94,28 +94,40 @@ public final class XdsServerBenchmark {
   private static final int SERVICES_PER_NAMESPACE = Integer.getInteger("servicesPerNamespace", 20);
   private static final int REPLICAS = Integer.getInteger("replicas", 2);
   private static final int CHANNELS = Integer.getInteger("channels", 100);
-  private static final int WARMUP_PROXIES = Integer.getInteger("warmupProxies", Math.max(1, PROXIES / 10));
+  private static final int WARMUP_PROXIES = Integer.getInteger("warmupProxies", Math.max(1, PROXIES / 4));
+  private static final int WARMUP_ROUNDS = Integer.getInteger("warmupRounds", 2);
+  /**
+   * MeshConfig {@code defaultServiceExportTo} ({@code -DexportTo=.} by default: Istio's namespace-isolation setup,
+   * each sidecar sees its own namespace's services; {@code -DexportTo=*} for Istio's default, every service everywhere).
+   */
+  private static final MeshConfig MESH_CONFIG = MeshConfig.defaults().withDefaultServiceExportTo(
+      List.of(System.getProperty("exportTo", MeshConfig.EXPORT_OWN_NAMESPACE).split(",")));
 
   public static void main(String[] args) throws Exception {
     List<String> scenarios = Arrays.asList(System.getProperty("scenarios", "sotw,delta,baseline").split(","));
-    System.out.printf("xDS server benchmark: generator %s, %d proxies, %d services (%d per namespace, %d pods each), "
-            + "%d cores, max heap %d MiB, java %s%n", System.getProperty("generator", "real"), PROXIES, SERVICES,
+    System.out.printf("xDS server benchmark: generator %s, defaultServiceExportTo %s, %d proxies, %d services (%d per "
+            + "namespace, %d pods each), %d cores, max heap %d MiB, java %s%n", System.getProperty("generator", "real"),
+        MESH_CONFIG.defaultServiceExportTo(), PROXIES, SERVICES,
         SERVICES_PER_NAMESPACE, REPLICAS, Runtime.getRuntime().availableProcessors(),
         Runtime.getRuntime().maxMemory() >> 20, System.getProperty("java.version"));
     Mesh mesh = new Mesh();
     probe(mesh);
     if (Boolean.parseBoolean(System.getProperty("warmup", "true"))) {
-      // A running control plane is JIT-warm; warm the server paths with a tenth of the load, output discarded.
+      // A running control plane is JIT-warm; warm the server paths with a quarter of the load, twice, output
+      // discarded (with one small round, whichever scenario ran first still paid ~5 s of C2 compilation).
       java.io.PrintStream out = System.out;
       System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
       try {
         int n = WARMUP_PROXIES;
-        run("warmup-sotw", mesh, false, false, n);
-        run("warmup-delta", mesh, true, false, n);
+        for (int round = 0; round < WARMUP_ROUNDS; round++) {
+          run("warmup-sotw", mesh, false, false, n);
+          run("warmup-delta", mesh, true, false, n);
+        }
       } finally {
         System.setOut(out);
       }
-      System.out.println("(warm-up done: " + WARMUP_PROXIES + " proxies, SotW and delta)");
+      System.out.println("(warm-up done: " + WARMUP_ROUNDS + " rounds of " + WARMUP_PROXIES
+          + " proxies, SotW and delta)");
     }
     for (String s : scenarios) {
       switch (s.trim()) {
@@ -146,9 +158,10 @@ public final class XdsServerBenchmark {
   }
 
   /**
-   * {@code -Dgenerator=real} (default): Gatehouse's translator, every proxy gets every service (no Sidecar scoping).
-   * {@code -Dgenerator=namespace-scoped}: {@link NamespaceScopedTestGenerator}, each proxy gets its own namespace's
-   * services (what Istio's Sidecar egress scoping gives; the setup of istio.io's 1000-service figures).
+   * {@code -Dgenerator=real} (default): Gatehouse's translator; which services a sidecar sees follows MeshConfig
+   * {@code defaultServiceExportTo} ({@code -DexportTo}, default {@code .}: its own namespace's services, Istio's
+   * namespace-isolation setup; {@code -DexportTo=*}: every service). {@code -Dgenerator=namespace-scoped}: the server
+   * tests' stand-in {@link NamespaceScopedTestGenerator} (own namespace's services, re-translated on every snapshot).
    */
   static ProxyConfigGenerator translator() {
     if ("namespace-scoped".equals(System.getProperty("generator", "real"))) {
@@ -188,6 +201,9 @@ public final class XdsServerBenchmark {
     System.out.printf("connect: %s %d proxies ready (CDS+EDS+LDS+RDS acked) in %d ms; CPU %.1f s; heap after GC "
             + "%d MiB (before server: %d MiB)%n", allReady ? "all" : "NOT ALL", proxies.stream().filter(SimProxy::ready)
             .count(), connectMs, cpuConnect / 1e9, heapConnected >> 20, heapBefore >> 20);
+    if (Boolean.getBoolean("histogram")) {
+      printHistogram(25);
+    }
     long sentAtConnect = totalBytes(proxies);
     System.out.printf("bytes received by proxies at connect: %d MiB%n", sentAtConnect >> 20);
 
@@ -267,7 +283,7 @@ public final class XdsServerBenchmark {
       if (cond.get()) {
         return true;
       }
-      Thread.sleep(5);
+      Thread.sleep(20); // each proxy stamps its own times; this only decides when to stop waiting
     }
     return false;
   }
@@ -277,6 +293,14 @@ public final class XdsServerBenchmark {
       System.gc();
       Thread.sleep(100);
     }
+  }
+
+  /** The top of {@code jcmd <pid> GC.class_histogram} (live objects; forces a full GC), {@code -Dhistogram=true}. */
+  private static void printHistogram(int lines) throws Exception {
+    String h = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+        new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
+        new Object[] {null}, new String[] {String[].class.getName()});
+    h.lines().limit(lines + 3L).forEach(l -> System.out.println("  " + l));
   }
 
   private static long usedHeap() {
@@ -303,7 +327,7 @@ public final class XdsServerBenchmark {
     private final List<Workload> pods = new ArrayList<>();
 
     Mesh() {
-      MeshSnapshot.Builder b = MeshSnapshot.builder(1, MeshConfig.defaults());
+      MeshSnapshot.Builder b = MeshSnapshot.builder(1, MESH_CONFIG);
       int namespaces = (SERVICES + SERVICES_PER_NAMESPACE - 1) / SERVICES_PER_NAMESPACE;
       for (int n = 0; n < namespaces; n++) {
         b.namespace(new NamespaceInfo(ResourceMeta.of("Namespace", "", "ns-" + n)));
@@ -364,7 +388,7 @@ public final class XdsServerBenchmark {
     }
 
     MeshSnapshot withPolicyAndExtraEndpoint(String ns) {
-      MeshSnapshot.Builder b = MeshSnapshot.builder(3, MeshConfig.defaults());
+      MeshSnapshot.Builder b = MeshSnapshot.builder(3, MESH_CONFIG);
       for (NamespaceInfo n : v1.namespaces().values()) {
         b.namespace(n);
       }
@@ -514,6 +538,7 @@ public final class XdsServerBenchmark {
     volatile long nacks;
     private final Set<String> got = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private Set<String> edsNames = Set.of();
+    private final Map<String, String> edsByCluster = new java.util.HashMap<>();
     private Set<String> rdsNames = Set.of();
     private StreamObserver<DiscoveryRequest> sotw;
     private StreamObserver<DeltaDiscoveryRequest> deltaOut;
@@ -590,7 +615,10 @@ public final class XdsServerBenchmark {
       if (type.equals(CDS)) {
         Set<String> names = new TreeSet<>();
         for (Any a : r.getResourcesList()) {
-          names.add(firstStringField(a));
+          String eds = edsServiceName(a);
+          if (eds != null) {
+            names.add(eds);
+          }
         }
         sotw.onNext(ack(r, List.of()));
         if (!names.equals(edsNames)) {
@@ -634,11 +662,16 @@ public final class XdsServerBenchmark {
       account(type, size);
       deltaOut.onNext(DeltaDiscoveryRequest.newBuilder().setTypeUrl(type).setResponseNonce(r.getNonce()).build());
       if (type.equals(CDS)) {
-        Set<String> names = new TreeSet<>(edsNames);
         for (Resource res : r.getResourcesList()) {
-          names.add(res.getName());
+          String eds = edsServiceName(res.getResource());
+          if (eds != null) {
+            edsByCluster.put(res.getName(), eds);
+          } else {
+            edsByCluster.remove(res.getName());
+          }
         }
-        names.removeAll(r.getRemovedResourcesList());
+        r.getRemovedResourcesList().forEach(edsByCluster::remove);
+        Set<String> names = new TreeSet<>(edsByCluster.values());
         subscribeDelta(EDS, edsNames, names);
         edsNames = names;
       } else if (type.equals(LDS)) {
@@ -684,14 +717,21 @@ public final class XdsServerBenchmark {
       }
     }
 
-    /** Cluster.name is field 1 and deterministic serialization writes it first: no full parse needed. */
-    private static String firstStringField(Any a) {
+    /**
+     * The EDS name Envoy would subscribe to for this cluster (its eds_cluster_config.service_name, else its name), or
+     * null when the cluster is not of type EDS (inbound STATIC clusters, ORIGINAL_DST passthrough): Envoy asks EDS
+     * only for EDS clusters, and SimpleCache does not answer a request naming resources it does not have.
+     */
+    private static String edsServiceName(Any a) {
       try {
-        CodedInputStream in = a.getValue().newCodedInput();
-        int tag = in.readTag();
-        return tag == 10 ? in.readStringRequireUtf8() : "";
-      } catch (java.io.IOException e) {
-        return "";
+        Cluster c = Cluster.parseFrom(a.getValue());
+        if (c.getType() != Cluster.DiscoveryType.EDS) {
+          return null;
+        }
+        String service = c.getEdsClusterConfig().getServiceName();
+        return service.isEmpty() ? c.getName() : service;
+      } catch (InvalidProtocolBufferException e) {
+        return null;
       }
     }
 
