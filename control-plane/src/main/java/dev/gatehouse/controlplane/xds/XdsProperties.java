@@ -37,7 +37,10 @@ public record XdsProperties(
   public enum JwksMode {
     /** Gatehouse fetches it and inlines it as {@code local_jwks} (Istio's default, PILOT_JWT_ENABLE_REMOTE_JWKS=false). */
     INLINE,
-    /** Envoy fetches it itself ({@code remote_jwks}), and re-fetches on a token with an unknown {@code kid}. */
+    /**
+     * Envoy fetches it itself ({@code remote_jwks}, refreshed every 20 min) when the URI's host is a mesh service;
+     * other URIs are fetched by Gatehouse and inlined, as Istio's "hybrid" mode.
+     */
     REMOTE
   }
 

@@ -76,6 +76,26 @@ class MeshTranslationOptionsTest {
   }
 
   @Test
+  void theReadmesApplicationYamlExampleBinds() throws Exception {
+    String readme = java.nio.file.Files.readString(java.nio.file.Path.of("..", "README.md"));
+    int start = readme.indexOf("```yaml\ngatehouse:\n  xds:\n");
+    assertThat(start).as("README example").isNotNegative();
+    String yaml = readme.substring(start + "```yaml\n".length(), readme.indexOf("```", start + 7));
+    var sources = new org.springframework.boot.env.YamlPropertySourceLoader()
+        .load("readme", new org.springframework.core.io.ByteArrayResource(yaml.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    XdsProperties p = new Binder(org.springframework.boot.context.properties.source.ConfigurationPropertySources.from(sources.get(0)))
+        .bindOrCreate("gatehouse.xds", XdsProperties.class);
+    TranslationOptions o = MeshTranslationOptions.from(p);
+    assertThat(o.plaintextInboundPorts()).containsExactly(15020);
+    assertThat(o.authz().extAuthzProviders()).containsOnlyKeys("opa", "oauth2-proxy");
+    ExtAuthzProvider http = o.authz().extAuthzProviders().get("oauth2-proxy");
+    assertThat(http.protocol()).isEqualTo(ExtAuthzProvider.Protocol.HTTP);
+    assertThat(http.statusOnError()).isEqualTo(503);
+    assertThat(http.includeRequestHeadersInCheck()).containsExactly("authorization", "cookie");
+    assertThat(http.headersToDownstreamOnDeny()).containsExactly("set-cookie");
+  }
+
+  @Test
   void badValuesStopTheStartWithThePropertyNamed() {
     assertThatThrownBy(() -> MeshTranslationOptions.from(bind(Map.of(
         "gatehouse.xds.extension-providers[0].name", "opa",
