@@ -35,16 +35,21 @@ public final class EnvoyFilters {
         .build();
   }
 
+  // Immutable messages, built once: they appear in thousands of resources.
+  private static final ConfigSource ADS = ConfigSource.newBuilder()
+      .setAds(AggregatedConfigSource.getDefaultInstance())
+      .setResourceApiVersion(ApiVersion.V3)
+      .build();
+  private static final HttpFilter ROUTER_FILTER =
+      HttpFilter.newBuilder().setName(ROUTER).setTypedConfig(Any.pack(Router.getDefaultInstance())).build();
+
   public static ConfigSource ads() {
-    return ConfigSource.newBuilder()
-        .setAds(AggregatedConfigSource.getDefaultInstance())
-        .setResourceApiVersion(ApiVersion.V3)
-        .build();
+    return ADS;
   }
 
   /** The router, always last and always with a typed config (grpc-java refuses it otherwise). */
   public static HttpFilter router() {
-    return HttpFilter.newBuilder().setName(ROUTER).setTypedConfig(Any.pack(Router.getDefaultInstance())).build();
+    return ROUTER_FILTER;
   }
 
   public static List<HttpFilter> withRouter(List<HttpFilter> policyFilters) {

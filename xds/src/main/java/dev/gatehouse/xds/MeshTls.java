@@ -42,7 +42,22 @@ public final class MeshTls {
 
   private MeshTls() {}
 
+  // Immutable messages every TLS context repeats: built once.
+  private static final ConfigSource SDS_SOURCE = buildSdsSource();
+  private static final SdsSecretConfig SDS_WORKLOAD_CERT =
+      SdsSecretConfig.newBuilder().setName(WORKLOAD_CERT).setSdsConfig(SDS_SOURCE).build();
+  private static final SdsSecretConfig SDS_ROOT_CERT =
+      SdsSecretConfig.newBuilder().setName(ROOT_CERT).setSdsConfig(SDS_SOURCE).build();
+  private static final TransportSocket RAW_BUFFER = TransportSocket.newBuilder()
+      .setName("envoy.transport_sockets.raw_buffer")
+      .setTypedConfig(Any.pack(RawBuffer.getDefaultInstance()))
+      .build();
+
   static ConfigSource sdsSource() {
+    return SDS_SOURCE;
+  }
+
+  private static ConfigSource buildSdsSource() {
     return ConfigSource.newBuilder()
         .setApiConfigSource(ApiConfigSource.newBuilder()
             .setApiType(ApiConfigSource.ApiType.GRPC)
@@ -56,7 +71,13 @@ public final class MeshTls {
   }
 
   static SdsSecretConfig sds(String name) {
-    return SdsSecretConfig.newBuilder().setName(name).setSdsConfig(sdsSource()).build();
+    if (WORKLOAD_CERT.equals(name)) {
+      return SDS_WORKLOAD_CERT;
+    }
+    if (ROOT_CERT.equals(name)) {
+      return SDS_ROOT_CERT;
+    }
+    return SdsSecretConfig.newBuilder().setName(name).setSdsConfig(SDS_SOURCE).build();
   }
 
   static TlsParameters inboundParams(TranslationOptions options) {
@@ -159,9 +180,6 @@ public final class MeshTls {
   }
 
   public static TransportSocket rawBuffer() {
-    return TransportSocket.newBuilder()
-        .setName("envoy.transport_sockets.raw_buffer")
-        .setTypedConfig(Any.pack(RawBuffer.getDefaultInstance()))
-        .build();
+    return RAW_BUFFER;
   }
 }

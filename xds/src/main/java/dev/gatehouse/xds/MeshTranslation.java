@@ -68,6 +68,7 @@ public final class MeshTranslation {
   private final Map<EndpointKey, ClusterLoadAssignment> endpoints;
   private final Map<ProxyKey, ProxyResources> proxies;
   private final Map<IpKey, ProxyResources> perIp = new ConcurrentHashMap<>();
+  private final SidecarInboundBuilder.Shared inboundShared;
   private volatile List<TranslationError> errors;
 
   /** The inputs that decide a proxy's resources, apart from its IP. */
@@ -102,6 +103,7 @@ public final class MeshTranslation {
     this.destinationRules = new DestinationRuleIndex(snapshot);
     this.clusterBuilder = new OutboundClusterBuilder(snapshot, peerAuth, options);
     this.loadAssignments = new LoadAssignmentBuilder(snapshot, peerAuth);
+    this.inboundShared = new SidecarInboundBuilder.Shared(trustDomains(), options);
     if (carryOutboundFrom != null) {
       this.visibility = carryOutboundFrom.visibility;
       this.outbound = carryOutboundFrom.outbound;
@@ -244,7 +246,7 @@ public final class MeshTranslation {
     TreeMap<String, Message> ownClusters = new TreeMap<>();
     if (kind == ProxyKind.SIDECAR) {
       SidecarInboundBuilder inbound =
-          new SidecarInboundBuilder(w, policies, trustDomains(), options);
+          new SidecarInboundBuilder(w, policies, inboundShared);
       ownListeners.put(SidecarInboundBuilder.LISTENER_NAME, inbound.listener(ports, mtls.workloadMode()));
       for (InboundPort p : ports) {
         ownClusters.put(SidecarInboundBuilder.clusterName(p.port()), SidecarInboundBuilder.inboundCluster(p));
@@ -337,7 +339,7 @@ public final class MeshTranslation {
         this::buildShared);
     java.util.NavigableMap<String, Message> routes = shared.routes();
     if (key.kind() == ProxyKind.SIDECAR) {
-      routes = sidecarRoutes(parts, key.clientNamespace());
+      routes = sidecarRoutes(shared, key.clientNamespace());
     }
     List<TranslationError> errs = shared.errors();
     if (!visibility.errors().isEmpty()) {
@@ -377,7 +379,11 @@ public final class MeshTranslation {
       java.util.NavigableMap<String, Message> routes,
       java.util.NavigableMap<String, Message> clusters,
       java.util.NavigableMap<String, Message> endpoints,
-      List<TranslationError> errors) {}
+      List<TranslationError> errors,
+      Map<Integer, List<HostRef>> sortedHosts) {}
+
+  /** A virtual host of a service in {@code namespace}, in route-configuration order. */
+  private record HostRef(String namespace, PortHost host) {}
 
   private ServiceOut buildServiceOut(ProxyKind kind, ServiceInfo s, Optional<Policy<DestinationRule>> dr) {
     ServiceOut out = new ServiceOut(s);
@@ -419,7 +425,7 @@ public final class MeshTranslation {
     TreeMap<String, Message> clusterMap = new TreeMap<>();
     TreeMap<String, Message> cla = new TreeMap<>();
     List<TranslationError> errs = new ArrayList<>();
-    java.util.TreeSet<Integer> httpPorts = new java.util.TreeSet<>();
+    Map<Integer, List<HostRef>> hosts = new TreeMap<>();
     if (key.kind() == ProxyKind.SIDECAR) {
       listeners.put(SidecarOutboundBuilder.LISTENER_NAME, SidecarOutboundBuilder.virtualOutbound());
       clusterMap.put(SidecarOutboundBuilder.PASSTHROUGH_CLUSTER, SidecarOutboundBuilder.passthroughCluster());
@@ -431,32 +437,34 @@ public final class MeshTranslation {
       part.routes.forEach(e -> routes.put(e.getKey(), e.getValue()));
       part.clusters.forEach(e -> clusterMap.put(e.getKey(), e.getValue()));
       part.endpoints.forEach(e -> cla.put(e.getKey(), e.getValue()));
-      part.hosts.forEach(h -> httpPorts.add(h.port()));
+      part.hosts.forEach(h -> hosts.computeIfAbsent(h.port(), p -> new ArrayList<>())
+          .add(new HostRef(part.service.namespace(), h)));
       errs.addAll(part.errors);
     }
-    for (int port : httpPorts) {
-      Listener l = SidecarOutboundBuilder.httpListener(port);
+    for (Map.Entry<Integer, List<HostRef>> e : hosts.entrySet()) {
+      Listener l = SidecarOutboundBuilder.httpListener(e.getKey());
       listeners.put(l.getName(), l);
+      // Sorted once here; both variants of a virtual host have the same name.
+      e.getValue().sort(java.util.Comparator.comparing(r -> r.host().otherNamespace().getName()));
+      e.setValue(List.copyOf(e.getValue()));
     }
     return new SharedOutbound(
         Collections.unmodifiableNavigableMap(listeners),
         Collections.unmodifiableNavigableMap(routes),
         Collections.unmodifiableNavigableMap(clusterMap),
         Collections.unmodifiableNavigableMap(cla),
-        dedupe(errs));
+        dedupe(errs),
+        Collections.unmodifiableMap(hosts));
   }
 
-  private static java.util.NavigableMap<String, Message> sidecarRoutes(List<ServiceOut> parts, String clientNamespace) {
-    Map<Integer, List<VirtualHost>> byPort = new TreeMap<>();
-    for (ServiceOut part : parts) {
-      boolean own = part.service.namespace().equals(clientNamespace);
-      for (PortHost h : part.hosts) {
-        byPort.computeIfAbsent(h.port(), p -> new ArrayList<>()).add(own ? h.ownNamespace() : h.otherNamespace());
-      }
-    }
+  private static java.util.NavigableMap<String, Message> sidecarRoutes(SharedOutbound shared, String clientNamespace) {
     TreeMap<String, Message> routes = new TreeMap<>();
-    byPort.forEach((port, vhosts) -> {
-      RouteConfiguration rc = SidecarOutboundBuilder.routeConfiguration(port, vhosts);
+    shared.sortedHosts().forEach((port, refs) -> {
+      List<VirtualHost> vhosts = new ArrayList<>(refs.size());
+      for (HostRef r : refs) {
+        vhosts.add(r.namespace().equals(clientNamespace) ? r.host().ownNamespace() : r.host().otherNamespace());
+      }
+      RouteConfiguration rc = SidecarOutboundBuilder.sortedRouteConfiguration(port, vhosts);
       routes.put(rc.getName(), rc);
     });
     return Collections.unmodifiableNavigableMap(routes);

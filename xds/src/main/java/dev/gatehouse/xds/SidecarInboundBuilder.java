@@ -55,13 +55,37 @@ public final class SidecarInboundBuilder {
   private final java.util.Map<Integer, List<io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter>> httpFilters =
       new java.util.HashMap<>();
   private final java.util.Map<Integer, List<Filter>> networkFilters = new java.util.HashMap<>();
+  // A port's HTTP chains (mtls-http, plaintext-http) carry the same connection manager.
+  private final java.util.Map<Integer, Filter> hcmFilters = new java.util.HashMap<>();
+  private final Shared shared;
+
+  /**
+   * What is the same for every workload of one translation (same trust domains and options): the TLS transport
+   * sockets per ALPN list and the inbound route configuration per port. Thread-safe (concurrent memo maps).
+   */
+  public static final class Shared {
+    private final List<String> trustDomains;
+    private final TranslationOptions options;
+    private final java.util.Map<List<String>, TransportSocket> tls = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<Integer, RouteConfiguration> routes = new java.util.concurrent.ConcurrentHashMap<>();
+
+    public Shared(List<String> trustDomains, TranslationOptions options) {
+      this.trustDomains = List.copyOf(trustDomains);
+      this.options = options;
+    }
+  }
 
   public SidecarInboundBuilder(
       Workload workload, InboundPolicySource policies, List<String> trustDomains, TranslationOptions options) {
+    this(workload, policies, new Shared(trustDomains, options));
+  }
+
+  public SidecarInboundBuilder(Workload workload, InboundPolicySource policies, Shared shared) {
     this.workload = workload;
     this.policies = policies;
-    this.trustDomains = trustDomains;
-    this.options = options;
+    this.trustDomains = shared.trustDomains;
+    this.options = shared.options;
+    this.shared = shared;
   }
 
   public static String clusterName(int port) {
@@ -174,10 +198,21 @@ public final class SidecarInboundBuilder {
   }
 
   private FilterChain httpChain(int port, String variant, FilterChainMatch m, boolean mtls, String cluster) {
+    FilterChain.Builder c = FilterChain.newBuilder()
+        .setName("inbound|" + port + "|" + variant)
+        .setFilterChainMatch(m)
+        .addFilters(hcmFilters.computeIfAbsent(port, p -> hcmFilter(p, cluster)));
+    if (mtls) {
+      c.setTransportSocket(tls(MeshTls.INBOUND_HTTP_ALPN));
+    }
+    return c.build();
+  }
+
+  private Filter hcmFilter(int port, String cluster) {
     HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
         .setStatPrefix("inbound_0.0.0.0_" + port)
         .setCodecType(HttpConnectionManager.CodecType.AUTO)
-        .setRouteConfig(inboundRoute(port, cluster))
+        .setRouteConfig(shared.routes.computeIfAbsent(port, p -> inboundRoute(p, cluster)))
         .addAllHttpFilters(EnvoyFilters.withRouter(
             httpFilters.computeIfAbsent(port, p -> policies.httpFilters(workload, ProxyKind.SIDECAR, p))))
         .setForwardClientCertDetails(HttpConnectionManager.ForwardClientCertDetails.APPEND_FORWARD)
@@ -189,20 +224,16 @@ public final class SidecarInboundBuilder {
         .setNormalizePath(BoolValue.of(true))
         .setUseRemoteAddress(BoolValue.of(false))
         .build();
-    FilterChain.Builder c = FilterChain.newBuilder()
-        .setName("inbound|" + port + "|" + variant)
-        .setFilterChainMatch(m)
-        .addFilters(EnvoyFilters.hcm(hcm));
-    if (mtls) {
-      c.setTransportSocket(tls(MeshTls.INBOUND_HTTP_ALPN));
-    }
-    return c.build();
+    return EnvoyFilters.hcm(hcm);
   }
 
   private FilterChain tcpChain(int port, String variant, FilterChainMatch m, boolean mtls, String cluster) {
-    List<Filter> filters = new ArrayList<>(
-        networkFilters.computeIfAbsent(port, p -> policies.networkFilters(workload, ProxyKind.SIDECAR, p)));
-    filters.add(EnvoyFilters.tcpProxy(cluster, cluster));
+    // The same per port (the cluster follows from the port: inbound|<port>|| or the passthrough cluster).
+    List<Filter> filters = networkFilters.computeIfAbsent(port, p -> {
+      List<Filter> f = new ArrayList<>(policies.networkFilters(workload, ProxyKind.SIDECAR, p));
+      f.add(EnvoyFilters.tcpProxy(cluster, cluster));
+      return f;
+    });
     FilterChain.Builder c = FilterChain.newBuilder()
         .setName(port > 0 ? "inbound|" + port + "|" + variant : variant)
         .setFilterChainMatch(m)
@@ -214,7 +245,7 @@ public final class SidecarInboundBuilder {
   }
 
   private TransportSocket tls(List<String> alpn) {
-    return MeshTls.tls(MeshTls.sidecarInbound(trustDomains, alpn, options));
+    return shared.tls.computeIfAbsent(alpn, a -> MeshTls.tls(MeshTls.sidecarInbound(trustDomains, a, options)));
   }
 
   private static RouteConfiguration inboundRoute(int port, String cluster) {

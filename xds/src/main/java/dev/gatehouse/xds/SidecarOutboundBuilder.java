@@ -131,6 +131,11 @@ public final class SidecarOutboundBuilder {
   /** Route configuration {@code <port>}: the virtual hosts sorted by name (sorts {@code vhosts}), then allow_any. */
   static RouteConfiguration routeConfiguration(int port, List<VirtualHost> vhosts) {
     vhosts.sort(java.util.Comparator.comparing(VirtualHost::getName));
+    return sortedRouteConfiguration(port, vhosts);
+  }
+
+  /** Route configuration {@code <port>} from virtual hosts already sorted by name, then allow_any. */
+  static RouteConfiguration sortedRouteConfiguration(int port, List<VirtualHost> vhosts) {
     return RouteConfiguration.newBuilder()
         .setName(String.valueOf(port))
         .setValidateClusters(BoolValue.of(false))

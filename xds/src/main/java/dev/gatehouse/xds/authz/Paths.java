@@ -41,7 +41,15 @@ final class Paths implements PermissionAttribute.PerValue {
   }
 
   private static void checkTemplate(String key, String path, boolean template) throws Untranslatable {
-    String trimmed = path.replaceAll("^/+", "").replaceAll("/+$", "");
+    int start = 0;
+    int end = path.length();
+    while (start < end && path.charAt(start) == '/') {
+      start++;
+    }
+    while (end > start && path.charAt(end - 1) == '/') {
+      end--;
+    }
+    String trimmed = path.substring(start, end);
     boolean foundAny = false;
     for (String glob : trimmed.split("/", -1)) {
       if (glob.equals(ONE) && !foundAny) {
