@@ -56,6 +56,37 @@ class MeshTranslationTest {
   }
 
   @Test
+  void namespaceScopedMeshGivesEachProxyItsNamespacesServicesOnly() {
+    MeshSnapshot s = TranslationBenchmark.mesh(
+        dev.gatehouse.model.MeshConfig.defaults().withDefaultServiceExportTo(java.util.List.of(".")), 1, 0);
+    SnapshotTranslator t = new SnapshotTranslator(TranslationOptions.defaults(), x -> InboundPolicySource.NONE);
+    ProxyResources ns3 = t.generate(s, sidecar(pod(s, "ns-3", "svc-60-0")));
+    ProxyResources ns8 = t.generate(s, sidecar(pod(s, "ns-8", "svc-160-0")));
+    assertThat(ns3.of(ProxyResources.CLUSTER)).containsKey("outbound|80||svc-61.ns-3.svc.cluster.local")
+        .doesNotContainKey("outbound|80||svc-160.ns-8.svc.cluster.local");
+    assertThat(ns8.of(ProxyResources.CLUSTER)).containsKey("outbound|80||svc-160.ns-8.svc.cluster.local")
+        .doesNotContainKey("outbound|80||svc-61.ns-3.svc.cluster.local");
+    assertThat(ns3.of(ProxyResources.ENDPOINT)).hasSize(20 * 2);
+    var route = (io.envoyproxy.envoy.config.route.v3.RouteConfiguration) ns3.of(ProxyResources.ROUTE).get("80");
+    assertThat(route.getVirtualHostsList()).hasSize(20 + 1); // own services + allow_any
+  }
+
+  @Test
+  void unscopedNamespacesShareOutboundClustersButNotRoutes() {
+    MeshSnapshot s = TranslationBenchmark.mesh(1, 0);
+    SnapshotTranslator t = new SnapshotTranslator(TranslationOptions.defaults(), x -> InboundPolicySource.NONE);
+    ProxyResources ns3 = t.generate(s, sidecar(pod(s, "ns-3", "svc-60-0")));
+    ProxyResources ns8 = t.generate(s, sidecar(pod(s, "ns-8", "svc-160-0")));
+    assertThat(ns3.of(ProxyResources.ENDPOINT)).isSameAs(ns8.of(ProxyResources.ENDPOINT));
+    assertThat(ns3.of(ProxyResources.ENDPOINT)).hasSize(TranslationBenchmark.SERVICES * 2);
+    // The short name "svc-60" resolves only in ns-3.
+    var r3 = (io.envoyproxy.envoy.config.route.v3.RouteConfiguration) ns3.of(ProxyResources.ROUTE).get("80");
+    var r8 = (io.envoyproxy.envoy.config.route.v3.RouteConfiguration) ns8.of(ProxyResources.ROUTE).get("80");
+    assertThat(r3.getVirtualHostsList()).anySatisfy(v -> assertThat(v.getDomainsList()).contains("svc-60"));
+    assertThat(r8.getVirtualHostsList()).noneSatisfy(v -> assertThat(v.getDomainsList()).contains("svc-60"));
+  }
+
+  @Test
   void aChangedServiceStartsAFreshTranslation() {
     MeshSnapshot s1 = TranslationBenchmark.mesh(1, 0);
     SnapshotTranslator t = new SnapshotTranslator(TranslationOptions.defaults(), s -> InboundPolicySource.NONE);

@@ -71,9 +71,7 @@ public final class TranslationBenchmark {
       java.lang.management.ManagementFactory.getThreadMXBean();
 
   static void run(String label, MeshConfig mesh) {
-    MESH = mesh;
-    base = null;
-    MeshSnapshot snapshot = mesh(1, 0);
+    MeshSnapshot snapshot = mesh(mesh, 1, 0);
     System.out.println("== " + label);
     System.out.println("mesh: " + snapshot.counts());
     List<ProxyIdentity> proxies = new ArrayList<>();
@@ -142,7 +140,7 @@ public final class TranslationBenchmark {
     long sumInc = 0;
     MeshSnapshot current = snapshot;
     for (int i = 0; i < 10; i++) {
-      MeshSnapshot changed = mesh(current.version() + 1, i + 1);
+      MeshSnapshot changed = mesh(mesh, current.version() + 1, i + 1);
       long t0 = System.nanoTime();
       for (ProxyIdentity p : proxies) {
         translator.generate(changed, p);
@@ -166,14 +164,16 @@ public final class TranslationBenchmark {
     return t;
   }
 
-  private static MeshConfig MESH = MeshConfig.defaults();
-  private static MeshSnapshot base;
+  private static final Map<MeshConfig, MeshSnapshot> BASES = new java.util.HashMap<>();
 
-  /** The synthetic mesh; {@code change > 0} rewrites one AuthorizationPolicy of namespace ns-7. */
-  static synchronized MeshSnapshot mesh(long version, int change) {
-    if (base == null) {
-      base = build();
-    }
+  /** The synthetic mesh with the default MeshConfig; {@code change > 0} rewrites one AuthorizationPolicy of ns-7. */
+  static MeshSnapshot mesh(long version, int change) {
+    return mesh(MeshConfig.defaults(), version, change);
+  }
+
+  /** The synthetic mesh under {@code mesh}; {@code change > 0} rewrites one AuthorizationPolicy of namespace ns-7. */
+  static synchronized MeshSnapshot mesh(MeshConfig mesh, long version, int change) {
+    MeshSnapshot base = BASES.computeIfAbsent(mesh, TranslationBenchmark::build);
     if (change == 0) {
       return base;
     }
@@ -182,8 +182,8 @@ public final class TranslationBenchmark {
     return b.build();
   }
 
-  private static MeshSnapshot build() {
-    MeshSnapshot.Builder b = MeshSnapshot.builder(1, MESH);
+  private static MeshSnapshot build(MeshConfig mesh) {
+    MeshSnapshot.Builder b = MeshSnapshot.builder(1, mesh);
     b.namespace(new NamespaceInfo(ResourceMeta.of("Namespace", "", "istio-system")));
     int perNs = SERVICES / NAMESPACES;
     int ip = 0;
