@@ -13,20 +13,72 @@ import java.util.Optional;
 /**
  * Which DestinationRule applies to a service for a client in a given namespace, Istio's lookup order: a rule in the
  * client's namespace, then in the service's namespace, then in the root namespace; within a namespace an exact host
- * beats a wildcard and the oldest rule wins. {@code exportTo} and {@code workloadSelector} are not evaluated (see
- * docs/policies.md). Thread-safe (reads an immutable snapshot).
+ * beats a wildcard and the oldest rule wins. A rule counts for a client namespace only if its {@code exportTo} makes
+ * it visible there (Istio: empty = {@code *}; {@code .} = the rule's own namespace; {@code ~} = nowhere; else
+ * namespace names; {@code *} wins, then {@code ~}): a rule exported elsewhere does not apply even in its own
+ * namespace. MeshConfig {@code defaultDestinationRuleExportTo} and {@code workloadSelector} are not evaluated (see
+ * docs/policies.md). Invalid exportTo entries are reported ({@link #errors()}) and ignored; a rule with no valid entry
+ * is visible in its own namespace only. Thread-safe (reads an immutable snapshot).
  */
 public final class DestinationRuleIndex {
   private final MeshSnapshot snapshot;
+  private final java.util.Map<dev.gatehouse.model.ObjectKey, java.util.Set<String>> exportTo = new java.util.HashMap<>();
+  private final List<dev.gatehouse.xds.TranslationError> errors;
 
   public DestinationRuleIndex(MeshSnapshot snapshot) {
     this.snapshot = snapshot;
+    List<dev.gatehouse.xds.TranslationError> errs = new java.util.ArrayList<>();
+    for (Policy<DestinationRule> dr : snapshot.destinationRules()) {
+      List<String> values = dr.spec().getExportToList();
+      if (values.isEmpty()) {
+        continue;
+      }
+      java.util.Set<String> valid = new java.util.LinkedHashSet<>();
+      List<String> bad = new java.util.ArrayList<>();
+      for (String v : values) {
+        if (dev.gatehouse.model.MeshConfig.exportToProblem(List.of(v)) == null) {
+          valid.add(v);
+        } else {
+          bad.add("\"" + v + "\"");
+        }
+      }
+      if (valid.isEmpty()) {
+        errs.add(new TranslationError(dr.meta().describe(),
+            "exportTo " + values + " has no valid value (\"*\", \".\", \"~\" or namespace names)",
+            "the rule applies in its own namespace only until exportTo is fixed"));
+        valid.add(dev.gatehouse.model.MeshConfig.EXPORT_OWN_NAMESPACE);
+      } else if (!bad.isEmpty()) {
+        errs.add(new TranslationError(dr.meta().describe(),
+            "exportTo " + values + ": " + String.join(", ", bad) + " is not \"*\", \".\", \"~\" or a namespace name",
+            "ignored; the valid values " + valid + " apply"));
+      }
+      exportTo.put(dr.key(), java.util.Set.copyOf(valid));
+    }
+    errs.sort(java.util.Comparator.comparing(TranslationError::policy).thenComparing(TranslationError::message));
+    this.errors = List.copyOf(errs);
+  }
+
+  /** Invalid exportTo values, sorted by rule. */
+  public List<TranslationError> errors() {
+    return errors;
+  }
+
+  private boolean visible(Policy<DestinationRule> dr, String clientNamespace) {
+    java.util.Set<String> to = exportTo.get(dr.key());
+    if (to == null || to.contains(dev.gatehouse.model.MeshConfig.EXPORT_ALL)) {
+      return true;
+    }
+    if (to.contains(dev.gatehouse.model.MeshConfig.EXPORT_NONE)) {
+      return false;
+    }
+    return (to.contains(dev.gatehouse.model.MeshConfig.EXPORT_OWN_NAMESPACE) && dr.namespace().equals(clientNamespace))
+        || to.contains(clientNamespace);
   }
 
   public Optional<Policy<DestinationRule>> forService(ServiceInfo service, String clientNamespace) {
     String root = snapshot.mesh().rootNamespace();
     for (String ns : List.of(clientNamespace, service.namespace(), root)) {
-      Optional<Policy<DestinationRule>> found = inNamespace(ns, service);
+      Optional<Policy<DestinationRule>> found = inNamespace(ns, service, clientNamespace);
       if (found.isPresent()) {
         return found;
       }
@@ -34,9 +86,12 @@ public final class DestinationRuleIndex {
     return Optional.empty();
   }
 
-  private Optional<Policy<DestinationRule>> inNamespace(String ns, ServiceInfo service) {
+  private Optional<Policy<DestinationRule>> inNamespace(String ns, ServiceInfo service, String clientNamespace) {
     Policy<DestinationRule> wildcard = null;
     for (Policy<DestinationRule> dr : snapshot.destinationRulesIn(ns)) { // oldest first
+      if (!exportTo.isEmpty() && !visible(dr, clientNamespace)) {
+        continue;
+      }
       String host = qualify(dr.spec().getHost(), ns);
       if (host.equals(service.fqdn())) {
         return Optional.of(dr);

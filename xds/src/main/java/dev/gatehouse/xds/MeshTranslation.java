@@ -200,6 +200,7 @@ public final class MeshTranslation {
     if (e == null) {
       List<TranslationError> all = new ArrayList<>(peerAuth.findings());
       all.addAll(visibility.errors());
+      all.addAll(destinationRules.errors());
       all.addAll(policies.errors());
       e = List.copyOf(all);
       errors = e;
@@ -342,9 +343,11 @@ public final class MeshTranslation {
       routes = sidecarRoutes(shared, key.clientNamespace());
     }
     List<TranslationError> errs = shared.errors();
-    if (!visibility.errors().isEmpty()) {
-      // A bad exportTo annotation decides what every namespace sees: every proxy reports it.
+    if (!visibility.errors().isEmpty() || !destinationRules.errors().isEmpty()) {
+      // A bad exportTo (Service annotation or DestinationRule) decides what every namespace sees: every proxy
+      // reports it.
       List<TranslationError> all = new ArrayList<>(visibility.errors());
+      all.addAll(destinationRules.errors());
       all.addAll(errs);
       errs = dedupe(all);
     }
