@@ -15,6 +15,8 @@ import java.util.Objects;
  *     {@code networking.istio.io/exportTo} annotation is visible: {@code "*"} (every namespace, Istio's default),
  *     {@code "."} (its own namespace), {@code "~"} (nowhere) or namespace names. Null or empty means {@code ["*"]};
  *     anything else that is not one of these is rejected ({@link IllegalArgumentException}), never read as "*"
+ * @param defaultDestinationRuleExportTo Istio's {@code defaultDestinationRuleExportTo}: where a DestinationRule
+ *     without {@code exportTo} applies; same values, default and validation as {@code defaultServiceExportTo}
  */
 public record MeshConfig(
     String trustDomain,
@@ -22,7 +24,8 @@ public record MeshConfig(
     String rootNamespace,
     MtlsMode defaultMtlsMode,
     String clusterDomain,
-    List<String> defaultServiceExportTo) {
+    List<String> defaultServiceExportTo,
+    List<String> defaultDestinationRuleExportTo) {
 
   public MeshConfig {
     Objects.requireNonNull(trustDomain, "trustDomain");
@@ -38,6 +41,26 @@ public record MeshConfig(
     if (problem != null) {
       throw new IllegalArgumentException("defaultServiceExportTo " + defaultServiceExportTo + ": " + problem);
     }
+    defaultDestinationRuleExportTo = defaultDestinationRuleExportTo == null || defaultDestinationRuleExportTo.isEmpty()
+        ? List.of(EXPORT_ALL)
+        : List.copyOf(defaultDestinationRuleExportTo);
+    problem = exportToProblem(defaultDestinationRuleExportTo);
+    if (problem != null) {
+      throw new IllegalArgumentException(
+          "defaultDestinationRuleExportTo " + defaultDestinationRuleExportTo + ": " + problem);
+    }
+  }
+
+  /** With {@code defaultServiceExportTo}; DestinationRules without exportTo stay visible everywhere. */
+  public MeshConfig(
+      String trustDomain,
+      List<String> trustDomainAliases,
+      String rootNamespace,
+      MtlsMode defaultMtlsMode,
+      String clusterDomain,
+      List<String> defaultServiceExportTo) {
+    this(trustDomain, trustDomainAliases, rootNamespace, defaultMtlsMode, clusterDomain, defaultServiceExportTo,
+        List.of(EXPORT_ALL));
   }
 
   /** Without {@code defaultServiceExportTo}: every Service is visible mesh-wide unless its annotation says otherwise. */
@@ -47,7 +70,8 @@ public record MeshConfig(
       String rootNamespace,
       MtlsMode defaultMtlsMode,
       String clusterDomain) {
-    this(trustDomain, trustDomainAliases, rootNamespace, defaultMtlsMode, clusterDomain, List.of(EXPORT_ALL));
+    this(trustDomain, trustDomainAliases, rootNamespace, defaultMtlsMode, clusterDomain, List.of(EXPORT_ALL),
+        List.of(EXPORT_ALL));
   }
 
   /** Istio's exportTo values: every namespace. */
@@ -79,7 +103,14 @@ public record MeshConfig(
 
   /** With another {@code defaultServiceExportTo}. */
   public MeshConfig withDefaultServiceExportTo(List<String> exportTo) {
-    return new MeshConfig(trustDomain, trustDomainAliases, rootNamespace, defaultMtlsMode, clusterDomain, exportTo);
+    return new MeshConfig(trustDomain, trustDomainAliases, rootNamespace, defaultMtlsMode, clusterDomain, exportTo,
+        defaultDestinationRuleExportTo);
+  }
+
+  /** With another {@code defaultDestinationRuleExportTo}. */
+  public MeshConfig withDefaultDestinationRuleExportTo(List<String> exportTo) {
+    return new MeshConfig(trustDomain, trustDomainAliases, rootNamespace, defaultMtlsMode, clusterDomain,
+        defaultServiceExportTo, exportTo);
   }
 
   public static MeshConfig defaults() {

@@ -17,6 +17,18 @@ class MeshConfigTest {
   }
 
   @Test
+  void defaultDestinationRuleExportToIsValidatedTheSameWay() {
+    assertThat(MeshConfig.defaults().defaultDestinationRuleExportTo()).containsExactly("*");
+    MeshConfig scoped = MeshConfig.defaults().withDefaultServiceExportTo(List.of("."))
+        .withDefaultDestinationRuleExportTo(List.of("."));
+    assertThat(scoped.defaultServiceExportTo()).containsExactly(".");
+    assertThat(scoped.defaultDestinationRuleExportTo()).containsExactly(".");
+    assertThatThrownBy(() -> MeshConfig.defaults().withDefaultDestinationRuleExportTo(List.of("a b")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("defaultDestinationRuleExportTo");
+  }
+
+  @Test
   void acceptsIstioValuesAndNamespaceNames() {
     assertThat(MeshConfig.defaults().withDefaultServiceExportTo(List.of(".")).defaultServiceExportTo())
         .containsExactly(".");

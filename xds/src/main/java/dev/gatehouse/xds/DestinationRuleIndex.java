@@ -16,17 +16,19 @@ import java.util.Optional;
  * beats a wildcard and the oldest rule wins. A rule counts for a client namespace only if its {@code exportTo} makes
  * it visible there (Istio: empty = {@code *}; {@code .} = the rule's own namespace; {@code ~} = nowhere; else
  * namespace names; {@code *} wins, then {@code ~}): a rule exported elsewhere does not apply even in its own
- * namespace. MeshConfig {@code defaultDestinationRuleExportTo} and {@code workloadSelector} are not evaluated (see
- * docs/policies.md). Invalid exportTo entries are reported ({@link #errors()}) and ignored; a rule with no valid entry
+ * namespace. A rule without {@code exportTo} uses MeshConfig {@code defaultDestinationRuleExportTo} (default
+ * {@code *}). {@code workloadSelector} is not evaluated (see docs/policies.md). Invalid exportTo entries are reported ({@link #errors()}) and ignored; a rule with no valid entry
  * is visible in its own namespace only. Thread-safe (reads an immutable snapshot).
  */
 public final class DestinationRuleIndex {
   private final MeshSnapshot snapshot;
   private final java.util.Map<dev.gatehouse.model.ObjectKey, java.util.Set<String>> exportTo = new java.util.HashMap<>();
   private final List<dev.gatehouse.xds.TranslationError> errors;
+  private final java.util.Set<String> defaultExportTo;
 
   public DestinationRuleIndex(MeshSnapshot snapshot) {
     this.snapshot = snapshot;
+    this.defaultExportTo = java.util.Set.copyOf(snapshot.mesh().defaultDestinationRuleExportTo());
     List<dev.gatehouse.xds.TranslationError> errs = new java.util.ArrayList<>();
     for (Policy<DestinationRule> dr : snapshot.destinationRules()) {
       List<String> values = dr.spec().getExportToList();
@@ -58,14 +60,18 @@ public final class DestinationRuleIndex {
     this.errors = List.copyOf(errs);
   }
 
+  private boolean everywhereByDefault() {
+    return defaultExportTo.contains(dev.gatehouse.model.MeshConfig.EXPORT_ALL);
+  }
+
   /** Invalid exportTo values, sorted by rule. */
   public List<TranslationError> errors() {
     return errors;
   }
 
   private boolean visible(Policy<DestinationRule> dr, String clientNamespace) {
-    java.util.Set<String> to = exportTo.get(dr.key());
-    if (to == null || to.contains(dev.gatehouse.model.MeshConfig.EXPORT_ALL)) {
+    java.util.Set<String> to = exportTo.getOrDefault(dr.key(), defaultExportTo);
+    if (to.contains(dev.gatehouse.model.MeshConfig.EXPORT_ALL)) {
       return true;
     }
     if (to.contains(dev.gatehouse.model.MeshConfig.EXPORT_NONE)) {
@@ -89,7 +95,7 @@ public final class DestinationRuleIndex {
   private Optional<Policy<DestinationRule>> inNamespace(String ns, ServiceInfo service, String clientNamespace) {
     Policy<DestinationRule> wildcard = null;
     for (Policy<DestinationRule> dr : snapshot.destinationRulesIn(ns)) { // oldest first
-      if (!exportTo.isEmpty() && !visible(dr, clientNamespace)) {
+      if ((!exportTo.isEmpty() || !everywhereByDefault()) && !visible(dr, clientNamespace)) {
         continue;
       }
       String host = qualify(dr.spec().getHost(), ns);

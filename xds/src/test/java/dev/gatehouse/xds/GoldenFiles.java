@@ -36,7 +36,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * show: [listeners, clusters]     # optional: which resource kinds to print (default all four)
  * only: [virtualInbound]          # optional: print only resources with these names (errors/notices always)
  * mesh: {trustDomain: cluster.local, trustDomainAliases: [old.td], rootNamespace: istio-system,
- *        defaultServiceExportTo: ["."]}                                                         # optional
+ *        defaultServiceExportTo: ["."], defaultDestinationRuleExportTo: ["."]}                                                         # optional
  * options: {plaintextInboundPorts: [15020], autoMtls: true, minimumTlsVersion: TLSv1_2}          # optional
  * </pre>
  *
@@ -141,7 +141,8 @@ public final class GoldenFiles {
         String.valueOf(m.getOrDefault("rootNamespace", d.rootNamespace())),
         d.defaultMtlsMode(),
         d.clusterDomain(),
-        (List<String>) m.getOrDefault("defaultServiceExportTo", d.defaultServiceExportTo()));
+        (List<String>) m.getOrDefault("defaultServiceExportTo", d.defaultServiceExportTo()),
+        (List<String>) m.getOrDefault("defaultDestinationRuleExportTo", d.defaultDestinationRuleExportTo()));
   }
 
   @SuppressWarnings("unchecked")

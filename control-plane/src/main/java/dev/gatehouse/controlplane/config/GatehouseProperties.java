@@ -27,6 +27,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param defaultServiceExportTo Istio's MeshConfig {@code defaultServiceExportTo}: where Services without the
  *     {@code networking.istio.io/exportTo} annotation are visible ({@code *} = all namespaces, the default;
  *     {@code .} = own namespace only, Istio's namespace isolation). Invalid values fail startup.
+ * @param defaultDestinationRuleExportTo Istio's MeshConfig {@code defaultDestinationRuleExportTo}: where
+ *     DestinationRules without {@code exportTo} apply (default {@code *}). Invalid values fail startup.
  */
 @ConfigurationProperties("gatehouse")
 public record GatehouseProperties(
@@ -42,11 +44,14 @@ public record GatehouseProperties(
     String stateDir,
     @DefaultValue("istio-system") String namespace,
     @DefaultValue Kubernetes kubernetes,
-    List<String> defaultServiceExportTo) {
+    List<String> defaultServiceExportTo,
+    List<String> defaultDestinationRuleExportTo) {
 
   public GatehouseProperties {
     trustDomainAliases = trustDomainAliases == null ? List.of() : List.copyOf(trustDomainAliases);
     defaultServiceExportTo = defaultServiceExportTo == null ? List.of("*") : List.copyOf(defaultServiceExportTo);
+    defaultDestinationRuleExportTo =
+        defaultDestinationRuleExportTo == null ? List.of("*") : List.copyOf(defaultDestinationRuleExportTo);
   }
 
   /**
@@ -94,7 +99,8 @@ public record GatehouseProperties(
 
   public MeshConfig meshConfig() {
     return new MeshConfig(
-        trustDomain, trustDomainAliases, rootNamespace, defaultMtlsMode, clusterDomain, defaultServiceExportTo);
+        trustDomain, trustDomainAliases, rootNamespace, defaultMtlsMode, clusterDomain, defaultServiceExportTo,
+        defaultDestinationRuleExportTo);
   }
 
   /** The state directory to use: the configured one, else {@code ./.gatehouse/state}. */
