@@ -2,7 +2,10 @@ package dev.gatehouse.controlplane.grpc;
 
 import dev.gatehouse.api.istio.ca.v1.IstioCertificateServiceGrpc;
 import dev.gatehouse.ca.server.CallerCredentialsInterceptor;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
@@ -14,7 +17,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
@@ -41,6 +48,7 @@ public final class GrpcServers implements AutoCloseable {
   private final BiConsumer<String, String> onBound;
   private Server secure;
   private Server plaintext;
+  private ExecutorService caExecutor;
 
   /** @param onBound told {@code ("grpc-secure", "127.0.0.1:15012")} for each bound server, for the startup line */
   public GrpcServers(List<GrpcServiceRegistration> registrations, Endpoints endpoints, ServingKeyManager keyManager,
@@ -57,9 +65,20 @@ public final class GrpcServers implements AutoCloseable {
       return;
     }
     try {
+      // CreateCertificate is CPU-bound (one signature verify and one sign): its calls run on a pool as wide as the
+      // machine, so a CSR storm (a node draining, a rollout) queues instead of spreading over gRPC's unbounded default
+      // executor, where dozens of threads would fight for the cores and starve the xDS streams' callbacks.
+      ExecutorService ca = newCaExecutor();
+      caExecutor = ca;
       NettyServerBuilder secureBuilder = NettyServerBuilder
           .forAddress(new InetSocketAddress(endpoints.secureAddress(), endpoints.securePort()))
           .sslContext(sslContext())
+          .callExecutor(new ServerCallExecutorSupplier() {
+            @Override
+            public <ReqT, RespT> Executor getExecutor(ServerCall<ReqT, RespT> call, Metadata metadata) {
+              return CA_SERVICE.equals(call.getMethodDescriptor().getServiceName()) ? ca : null;
+            }
+          })
           .intercept(new CallerCredentialsInterceptor());
       registrations.forEach(r -> secureBuilder.addService(r.service()));
       secure = secureBuilder.build().start();
@@ -83,6 +102,16 @@ public final class GrpcServers implements AutoCloseable {
       close();
       throw new UncheckedIOException("cannot start gRPC servers", e);
     }
+  }
+
+  private static ExecutorService newCaExecutor() {
+    int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+    AtomicInteger n = new AtomicInteger();
+    return Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "gatehouse-ca-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
   }
 
   private SslContext sslContext() throws SSLException {
@@ -122,5 +151,9 @@ public final class GrpcServers implements AutoCloseable {
     }
     secure = null;
     plaintext = null;
+    if (caExecutor != null) {
+      caExecutor.shutdownNow();
+      caExecutor = null;
+    }
   }
 }
