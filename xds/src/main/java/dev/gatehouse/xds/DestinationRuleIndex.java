@@ -4,11 +4,18 @@ import dev.gatehouse.api.istio.networking.v1alpha3.ClientTLSSettings;
 import dev.gatehouse.api.istio.networking.v1alpha3.DestinationRule;
 import dev.gatehouse.api.istio.networking.v1alpha3.Subset;
 import dev.gatehouse.api.istio.networking.v1alpha3.TrafficPolicy;
+import dev.gatehouse.model.MeshConfig;
 import dev.gatehouse.model.MeshSnapshot;
+import dev.gatehouse.model.ObjectKey;
 import dev.gatehouse.model.Policy;
 import dev.gatehouse.model.ServiceInfo;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Which DestinationRule applies to a service for a client in a given namespace, Istio's lookup order: a rule in the
@@ -22,46 +29,40 @@ import java.util.Optional;
  */
 public final class DestinationRuleIndex {
   private final MeshSnapshot snapshot;
-  private final java.util.Map<dev.gatehouse.model.ObjectKey, java.util.Set<String>> exportTo = new java.util.HashMap<>();
-  private final List<dev.gatehouse.xds.TranslationError> errors;
-  private final java.util.Set<String> defaultExportTo;
+  private final Map<ObjectKey, Set<String>> exportTo = new HashMap<>();
+  private final List<TranslationError> errors;
+  private final Set<String> defaultExportTo;
 
   public DestinationRuleIndex(MeshSnapshot snapshot) {
     this.snapshot = snapshot;
-    this.defaultExportTo = java.util.Set.copyOf(snapshot.mesh().defaultDestinationRuleExportTo());
-    List<dev.gatehouse.xds.TranslationError> errs = new java.util.ArrayList<>();
+    this.defaultExportTo = Set.copyOf(snapshot.mesh().defaultDestinationRuleExportTo());
+    List<TranslationError> errs = new ArrayList<>();
     for (Policy<DestinationRule> dr : snapshot.destinationRules()) {
       List<String> values = dr.spec().getExportToList();
       if (values.isEmpty()) {
         continue;
       }
-      java.util.Set<String> valid = new java.util.LinkedHashSet<>();
-      List<String> bad = new java.util.ArrayList<>();
-      for (String v : values) {
-        if (dev.gatehouse.model.MeshConfig.exportToProblem(List.of(v)) == null) {
-          valid.add(v);
-        } else {
-          bad.add("\"" + v + "\"");
-        }
-      }
+      ExportTo.Entries parsed = ExportTo.parse(values);
+      Set<String> valid = parsed.valid();
+      List<String> bad = parsed.bad();
       if (valid.isEmpty()) {
         errs.add(new TranslationError(dr.meta().describe(),
             "exportTo " + values + " has no valid value (\"*\", \".\", \"~\" or namespace names)",
             "the rule applies in its own namespace only until exportTo is fixed"));
-        valid.add(dev.gatehouse.model.MeshConfig.EXPORT_OWN_NAMESPACE);
+        valid.add(MeshConfig.EXPORT_OWN_NAMESPACE);
       } else if (!bad.isEmpty()) {
         errs.add(new TranslationError(dr.meta().describe(),
             "exportTo " + values + ": " + String.join(", ", bad) + " is not \"*\", \".\", \"~\" or a namespace name",
             "ignored; the valid values " + valid + " apply"));
       }
-      exportTo.put(dr.key(), java.util.Set.copyOf(valid));
+      exportTo.put(dr.key(), Set.copyOf(valid));
     }
-    errs.sort(java.util.Comparator.comparing(TranslationError::policy).thenComparing(TranslationError::message));
+    errs.sort(Comparator.comparing(TranslationError::policy).thenComparing(TranslationError::message));
     this.errors = List.copyOf(errs);
   }
 
   private boolean everywhereByDefault() {
-    return defaultExportTo.contains(dev.gatehouse.model.MeshConfig.EXPORT_ALL);
+    return defaultExportTo.contains(MeshConfig.EXPORT_ALL);
   }
 
   /** Invalid exportTo values, sorted by rule. */
@@ -70,15 +71,7 @@ public final class DestinationRuleIndex {
   }
 
   private boolean visible(Policy<DestinationRule> dr, String clientNamespace) {
-    java.util.Set<String> to = exportTo.getOrDefault(dr.key(), defaultExportTo);
-    if (to.contains(dev.gatehouse.model.MeshConfig.EXPORT_ALL)) {
-      return true;
-    }
-    if (to.contains(dev.gatehouse.model.MeshConfig.EXPORT_NONE)) {
-      return false;
-    }
-    return (to.contains(dev.gatehouse.model.MeshConfig.EXPORT_OWN_NAMESPACE) && dr.namespace().equals(clientNamespace))
-        || to.contains(clientNamespace);
+    return ExportTo.visible(exportTo.getOrDefault(dr.key(), defaultExportTo), dr.namespace(), clientNamespace);
   }
 
   public Optional<Policy<DestinationRule>> forService(ServiceInfo service, String clientNamespace) {

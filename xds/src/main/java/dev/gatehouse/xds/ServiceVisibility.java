@@ -5,8 +5,8 @@ import dev.gatehouse.model.MeshSnapshot;
 import dev.gatehouse.model.ObjectKey;
 import dev.gatehouse.model.ServiceInfo;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -44,16 +44,13 @@ public final class ServiceVisibility {
       if (value == null) {
         continue;
       }
-      Set<String> valid = new LinkedHashSet<>();
-      List<String> bad = new ArrayList<>();
+      List<String> entries = new ArrayList<>();
       for (String raw : value.split(",", -1)) {
-        String v = raw.trim();
-        if (MeshConfig.exportToProblem(List.of(v)) == null) {
-          valid.add(v);
-        } else {
-          bad.add("\"" + v + "\"");
-        }
+        entries.add(raw.trim());
       }
+      ExportTo.Entries parsed = ExportTo.parse(entries);
+      Set<String> valid = parsed.valid();
+      List<String> bad = parsed.bad();
       String subject = "Service " + s.key();
       if (valid.contains(MeshConfig.EXPORT_NONE) && valid.size() > 1 && !valid.contains(MeshConfig.EXPORT_ALL)) {
         errs.add(new TranslationError(subject,
@@ -74,7 +71,7 @@ public final class ServiceVisibility {
       explicit.put(s.key(), Set.copyOf(valid));
       everyone &= valid.contains(MeshConfig.EXPORT_ALL);
     }
-    errs.sort(java.util.Comparator.comparing(TranslationError::policy).thenComparing(TranslationError::message));
+    errs.sort(Comparator.comparing(TranslationError::policy).thenComparing(TranslationError::message));
     this.errors = List.copyOf(errs);
     this.allPublic = everyone;
   }
@@ -94,13 +91,7 @@ public final class ServiceVisibility {
       }
       return defaultPublic;
     }
-    if (exportTo.contains(MeshConfig.EXPORT_ALL)) {
-      return true;
-    }
-    if (exportTo.contains(MeshConfig.EXPORT_NONE)) {
-      return false;
-    }
-    return (exportTo.contains(MeshConfig.EXPORT_OWN_NAMESPACE) && own.equals(namespace)) || exportTo.contains(namespace);
+    return ExportTo.visible(exportTo, own, namespace);
   }
 
   /** Invalid annotations, sorted by service. */

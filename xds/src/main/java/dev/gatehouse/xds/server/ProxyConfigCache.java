@@ -112,16 +112,30 @@ public final class ProxyConfigCache implements ConfigWatcher {
    * Generated at most once per identity per snapshot.
    */
   Optional<ProxyConfig> configFor(ProxyIdentity proxy, SnapshotConfigs sc) {
+    return memoized(sc, proxy, Runnable::run).join();
+  }
+
+  /**
+   * The memo entry for {@code proxy}: the existing one (computed or being computed), or a new one this caller claims
+   * and computes on {@code executor}. A rejected execution leaves the memo as it was.
+   */
+  private CompletableFuture<Optional<ProxyConfig>> memoized(SnapshotConfigs sc, ProxyIdentity proxy, Executor executor) {
     CompletableFuture<Optional<ProxyConfig>> f = sc.memo().get(proxy);
-    if (f == null) {
-      CompletableFuture<Optional<ProxyConfig>> mine = new CompletableFuture<>();
-      f = sc.memo().putIfAbsent(proxy, mine);
-      if (f == null) {
-        f = mine;
-        computeInto(mine, sc, proxy);
-      }
+    if (f != null) {
+      return f;
     }
-    return f.join();
+    CompletableFuture<Optional<ProxyConfig>> mine = new CompletableFuture<>();
+    f = sc.memo().putIfAbsent(proxy, mine);
+    if (f != null) {
+      return f;
+    }
+    try {
+      executor.execute(() -> computeInto(mine, sc, proxy));
+    } catch (RejectedExecutionException e) {
+      sc.memo().remove(proxy, mine);
+      throw e;
+    }
+    return mine;
   }
 
   /** Computes the config into {@code f}, which this caller claimed in the memo; never leaves {@code f} pending. */
@@ -206,19 +220,11 @@ public final class ProxyConfigCache implements ConfigWatcher {
   void assignInitialConfig(ProxyStream stream) {
     SnapshotConfigs sc = current;
     ProxyIdentity id = stream.identity();
-    CompletableFuture<Optional<ProxyConfig>> f = sc.memo().get(id);
-    if (f == null) {
-      CompletableFuture<Optional<ProxyConfig>> mine = new CompletableFuture<>();
-      f = sc.memo().putIfAbsent(id, mine);
-      if (f == null) {
-        f = mine;
-        try {
-          initialConfigs.execute(() -> computeInto(mine, sc, id));
-        } catch (RejectedExecutionException e) { // server closing
-          sc.memo().remove(id, mine);
-          return;
-        }
-      }
+    CompletableFuture<Optional<ProxyConfig>> f;
+    try {
+      f = memoized(sc, id, initialConfigs);
+    } catch (RejectedExecutionException e) { // server closing
+      return;
     }
     f.whenComplete((c, error) -> {
       if (error != null) {
