@@ -153,6 +153,21 @@ class ProxylessMeshEndToEndTest {
     return last;
   }
 
+  /** AuthorizationPolicy {@code allow-<sa>}: the echo server admits only callers with that service account. */
+  private static void allowEchoOnlyFrom(String ns, String serviceAccount) {
+    mesh.cluster().apply("""
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: allow-%s, namespace: %s}
+        spec:
+          selector: {matchLabels: {app: echo}}
+          action: ALLOW
+          rules:
+          - from:
+            - source: {principals: ["cluster.local/ns/%s/sa/%s"]}
+        """.formatted(serviceAccount, ns, ns, serviceAccount));
+  }
+
   private static String spiffe(String ns, String sa) {
     return "spiffe://" + ProxylessMesh.TRUST_DOMAIN + "/ns/" + ns + "/sa/" + sa;
   }
@@ -230,17 +245,7 @@ class ProxylessMeshEndToEndTest {
   void allowByPrincipalAdmitsOnlyThatServiceAccount() throws Exception {
     String ns = "s3-allow";
     mesh.namespace(ns, "STRICT");
-    mesh.cluster().apply("""
-        apiVersion: security.istio.io/v1
-        kind: AuthorizationPolicy
-        metadata: {name: allow-frontend, namespace: %s}
-        spec:
-          selector: {matchLabels: {app: echo}}
-          action: ALLOW
-          rules:
-          - from:
-            - source: {principals: ["cluster.local/ns/%s/sa/frontend"]}
-        """.formatted(ns, ns));
+    allowEchoOnlyFrom(ns, "frontend");
     Workload server = echoServer(ns, "echo-0", LONG_TTL);
     Workload frontend = client(ns, "frontend-0", "frontend", LONG_TTL);
     Workload other = client(ns, "other-0", "other", LONG_TTL);
@@ -259,17 +264,7 @@ class ProxylessMeshEndToEndTest {
   void denyByPathWinsOverAllow() throws Exception {
     String ns = "s4-deny";
     mesh.namespace(ns, "STRICT");
-    mesh.cluster().apply("""
-        apiVersion: security.istio.io/v1
-        kind: AuthorizationPolicy
-        metadata: {name: allow-client, namespace: %s}
-        spec:
-          selector: {matchLabels: {app: echo}}
-          action: ALLOW
-          rules:
-          - from:
-            - source: {principals: ["cluster.local/ns/%s/sa/client"]}
-        """.formatted(ns, ns));
+    allowEchoOnlyFrom(ns, "client");
     mesh.cluster().apply("""
         apiVersion: security.istio.io/v1
         kind: AuthorizationPolicy
@@ -414,17 +409,7 @@ class ProxylessMeshEndToEndTest {
   void clientWithWrongIdentityIsRefused() throws Exception {
     String ns = "s8-wrong-identity";
     mesh.namespace(ns, "STRICT");
-    mesh.cluster().apply("""
-        apiVersion: security.istio.io/v1
-        kind: AuthorizationPolicy
-        metadata: {name: allow-frontend, namespace: %s}
-        spec:
-          selector: {matchLabels: {app: echo}}
-          action: ALLOW
-          rules:
-          - from:
-            - source: {principals: ["cluster.local/ns/%s/sa/frontend"]}
-        """.formatted(ns, ns));
+    allowEchoOnlyFrom(ns, "frontend");
     Workload server = echoServer(ns, "echo-0", LONG_TTL);
     Workload frontend = client(ns, "frontend-0", "frontend", LONG_TTL);
     String target = ProxylessMesh.target(ns, "echo", PORT);
