@@ -1,7 +1,16 @@
 package dev.gatehouse.ca.auth;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
 import dev.gatehouse.ca.pem.PemCodec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,35 +25,51 @@ import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.security.Signature;
 import java.security.interfaces.ECPrivateKey;
+import java.security.interfaces.ECPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.ECPublicKeySpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
  * File mode's stand-in for the Kubernetes service-account token issuer: an ES256 key kept in the state directory
  * mints tokens shaped like projected service-account tokens ({@code sub = system:serviceaccount:<ns>:<sa>},
- * {@code kubernetes.io} claim), which {@link JwtAuthenticator} then validates against {@link #keySet()}. Lets the
- * demo run without a cluster. Immutable and thread-safe.
+ * {@code kubernetes.io} claim), signed with Nimbus JOSE+JWT, which {@link JwtAuthenticator} then validates against
+ * {@link #keySet()}. Lets the demo run without a cluster. Immutable and thread-safe.
  */
 public final class LocalTokenIssuer {
   public static final String DEFAULT_ISSUER = "https://gatehouse.local/token-issuer";
   private static final Base64.Encoder B64URL = Base64.getUrlEncoder().withoutPadding();
 
-  private final KeyPair keyPair;
+  private final ECKey key;
+  private final JWSSigner signer;
   private final String issuer;
-  private final String kid;
 
   public LocalTokenIssuer(KeyPair keyPair, String issuer) {
-    this.keyPair = Objects.requireNonNull(keyPair, "keyPair");
+    Objects.requireNonNull(keyPair, "keyPair");
     this.issuer = Objects.requireNonNull(issuer, "issuer");
-    this.kid = keyId(keyPair.getPublic());
+    if (!(keyPair.getPublic() instanceof ECPublicKey publicKey)) {
+      throw new IllegalArgumentException("token signing key must be an EC P-256 key");
+    }
+    // The kid stays the one earlier releases derived, so tokens minted before an upgrade keep verifying.
+    this.key = new ECKey.Builder(Curve.P_256, publicKey)
+        .privateKey(keyPair.getPrivate())
+        .keyID(keyId(publicKey))
+        .keyUse(KeyUse.SIGNATURE)
+        .algorithm(JWSAlgorithm.ES256)
+        .build();
+    try {
+      this.signer = new ECDSASigner(key);
+    } catch (JOSEException e) {
+      throw new IllegalArgumentException("token signing key must be an EC P-256 key: " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -87,40 +112,28 @@ public final class LocalTokenIssuer {
   }
 
   public JsonWebKeySet keySet() {
-    return JsonWebKeySet.of(List.of(new JsonWebKeySet.Key(kid, "ES256", keyPair.getPublic())));
+    return JsonWebKeySet.of(List.of(key));
   }
 
   /** A token for {@code namespace/serviceAccount}, valid for {@code audiences} from {@code now} for {@code ttl}. */
   public String mint(String namespace, String serviceAccount, List<String> audiences, Instant now, Duration ttl) {
-    JsonObject header = new JsonObject();
-    header.addProperty("alg", "ES256");
-    header.addProperty("kid", kid);
-    header.addProperty("typ", "JWT");
-    JsonObject claims = new JsonObject();
-    claims.addProperty("iss", issuer);
-    claims.addProperty("sub", "system:serviceaccount:" + namespace + ":" + serviceAccount);
-    JsonArray aud = new JsonArray();
-    audiences.forEach(aud::add);
-    claims.add("aud", aud);
-    claims.addProperty("iat", now.getEpochSecond());
-    claims.addProperty("nbf", now.getEpochSecond());
-    claims.addProperty("exp", now.plus(ttl).getEpochSecond());
-    JsonObject kubernetes = new JsonObject();
-    kubernetes.addProperty("namespace", namespace);
-    JsonObject sa = new JsonObject();
-    sa.addProperty("name", serviceAccount);
-    kubernetes.add("serviceaccount", sa);
-    claims.add("kubernetes.io", kubernetes);
-    String input = B64URL.encodeToString(header.toString().getBytes(StandardCharsets.UTF_8)) + "."
-        + B64URL.encodeToString(claims.toString().getBytes(StandardCharsets.UTF_8));
+    JWTClaimsSet claims = new JWTClaimsSet.Builder()
+        .issuer(issuer)
+        .subject("system:serviceaccount:" + namespace + ":" + serviceAccount)
+        .audience(List.copyOf(audiences))
+        .issueTime(Date.from(now))
+        .notBeforeTime(Date.from(now))
+        .expirationTime(Date.from(now.plus(ttl)))
+        .claim("kubernetes.io", Map.of("namespace", namespace, "serviceaccount", Map.of("name", serviceAccount)))
+        .build();
+    SignedJWT jwt = new SignedJWT(
+        new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build(), claims);
     try {
-      Signature signer = Signature.getInstance("SHA256withECDSAinP1363Format");
-      signer.initSign(keyPair.getPrivate());
-      signer.update(input.getBytes(StandardCharsets.US_ASCII));
-      return input + "." + B64URL.encodeToString(signer.sign());
-    } catch (GeneralSecurityException e) {
+      jwt.sign(signer);
+    } catch (JOSEException e) {
       throw new IllegalStateException("cannot sign token", e);
     }
+    return jwt.serialize();
   }
 
   private static String keyId(PublicKey key) {

@@ -46,7 +46,7 @@ public final class TokenReviewAuthenticator implements CallerAuthenticator {
     if (token.isEmpty()) {
       return new AuthenticationResult.NotApplicable(NAME);
     }
-    if (token.get().length() > JsonWebToken.MAX_TOKEN_LENGTH) {
+    if (token.get().length() > JwtAuthenticator.MAX_TOKEN_LENGTH) {
       return new AuthenticationResult.Rejected(NAME, "token too large");
     }
     Optional<CallerIdentity> cached = cache.get(token.get());

@@ -1,11 +1,14 @@
 package dev.gatehouse.ca.auth;
 
+import com.nimbusds.jwt.JWTParser;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Date;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -78,8 +81,8 @@ final class VerifiedTokenCache {
   /** The token's unverified {@code exp}, used only to bound how long a verified result is reused. */
   static Optional<Instant> unverifiedExpiry(String token) {
     try {
-      return JsonWebToken.parse(token).numericClaim("exp").map(Instant::ofEpochSecond);
-    } catch (IllegalArgumentException e) {
+      return Optional.ofNullable(JWTParser.parse(token).getJWTClaimsSet().getExpirationTime()).map(Date::toInstant);
+    } catch (ParseException | RuntimeException e) {
       return Optional.empty();
     }
   }

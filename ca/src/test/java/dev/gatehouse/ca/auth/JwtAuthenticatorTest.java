@@ -2,11 +2,13 @@ package dev.gatehouse.ca.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.nimbusds.jose.jwk.RSAKey;
 import dev.gatehouse.ca.MutableClock;
 import dev.gatehouse.ca.TestPki;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.Signature;
+import java.security.interfaces.RSAPublicKey;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
@@ -88,7 +90,8 @@ class JwtAuthenticatorTest {
   @Test
   void rs256TokenVerifiesAgainstAParsedJwks() throws Exception {
     KeyPair rsa = TestPki.rsa(2048);
-    JsonWebKeySet jwks = JsonWebKeySet.parse(JsonWebKeySet.of(List.of(new JsonWebKeySet.Key("k1", "RS256", rsa.getPublic()))).toJson());
+    JsonWebKeySet jwks = JsonWebKeySet.parse(JsonWebKeySet.of(List.of(
+        new RSAKey.Builder((RSAPublicKey) rsa.getPublic()).keyID("k1").build())).toJson());
     long now = clock.instant().getEpochSecond();
     String header = b64("{\"alg\":\"RS256\",\"kid\":\"k1\"}");
     String claims = b64("{\"iss\":\"" + ISSUER + "\",\"aud\":[\"istio-ca\"],\"sub\":\"system:serviceaccount:shop:cart\",\"exp\":"

@@ -3,6 +3,7 @@ package dev.gatehouse.controlplane.ca;
 import dev.gatehouse.ca.auth.AuthenticatorChain;
 import dev.gatehouse.ca.auth.CallerAuthenticator;
 import dev.gatehouse.ca.auth.ClientCertificateAuthenticator;
+import dev.gatehouse.ca.auth.ExistingServiceAccountAuthenticator;
 import dev.gatehouse.ca.auth.JwtAuthenticator;
 import dev.gatehouse.ca.auth.LocalTokenIssuer;
 import dev.gatehouse.ca.auth.TokenReviewAuthenticator;
@@ -23,6 +24,7 @@ import dev.gatehouse.controlplane.config.SourceSelection;
 import dev.gatehouse.controlplane.grpc.GrpcServiceRegistration;
 import dev.gatehouse.controlplane.grpc.ServingCertificate;
 import dev.gatehouse.controlplane.grpc.ServingKeyManager;
+import dev.gatehouse.controlplane.source.MeshConfigStream;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -77,13 +79,16 @@ public class CaConfiguration {
   /** The caller authenticators, in Istio's order; shared with the xDS server for stream identity. */
   @Bean
   AuthenticatorChain callerAuthenticators(GatehouseProperties gatehouse, CaProperties ca, SourceSelection selection,
-      CertificateSigner signer, ObjectProvider<KubernetesClient> kubernetes) {
+      CertificateSigner signer, ObjectProvider<KubernetesClient> kubernetes, MeshConfigStream meshConfig) {
     List<CallerAuthenticator> chain = new ArrayList<>();
     chain.add(new ClientCertificateAuthenticator(signer::trustBundle, gatehouse.trustDomain(), CLOCK));
     if (selection.mode() == SourceMode.FILES) {
       LocalTokenIssuer issuer = localTokenIssuer(gatehouse);
-      chain.add(new JwtAuthenticator(issuer::keySet, issuer.issuer(), ca.tokenAudiences(), gatehouse.trustDomain(), CLOCK,
-          ca.jwt().clockSkew()));
+      // No TokenReview in file mode: the configuration directory is what says which service accounts exist.
+      MeshServiceAccounts serviceAccounts = new MeshServiceAccounts();
+      meshConfig.subscribe(serviceAccounts);
+      chain.add(new ExistingServiceAccountAuthenticator(new JwtAuthenticator(issuer::keySet, issuer.issuer(),
+          ca.tokenAudiences(), gatehouse.trustDomain(), CLOCK, ca.jwt().clockSkew()), serviceAccounts));
     } else {
       if (ca.jwt().issuer() != null && !ca.jwt().issuer().isBlank() && ca.jwt().jwksFile() != null) {
         JwksFile keys = jwksFile(ca);

@@ -1,6 +1,7 @@
 package dev.gatehouse.controlplane.xds;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gatehouse.controlplane.grpc.GrpcServers;
 import dev.gatehouse.controlplane.xds.SecurePortClients.WorkloadCertificate;
@@ -10,6 +11,7 @@ import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Channel;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -102,6 +104,27 @@ class SecureAdsIdentityTest {
         new TestAdsStream(SecurePortClients.withBearer(clients.secureChannel(null), cartToken));
     otherAccount.subscribe(TestAdsStream.sidecar("shop", "catalog-0", "127.0.0.13", "catalog"), ProxyResources.CLUSTER);
     assertThat(otherAccount.closed().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+  }
+
+  @Test
+  void correctlySignedTokenForAServiceAccountNotInTheConfigurationGetsNothing() throws Exception {
+    // File mode has no TokenReview: the configuration directory decides which service accounts exist.
+    assertThatThrownBy(() -> clients.certificate("ghost", "teller"))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+          assertThat(e.getStatus().getDescription())
+              .contains("token is for ghost/teller but namespace ghost is not in the mesh configuration");
+        });
+    assertThatThrownBy(() -> clients.certificate("shop", "teller"))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getDescription())
+            .contains("service account shop/teller is not in the mesh configuration"));
+
+    TestAdsStream ghost = new TestAdsStream(
+        SecurePortClients.withBearer(clients.secureChannel(null), clients.token("ghost", "teller")));
+    ghost.subscribe(TestAdsStream.sidecar("ghost", "teller-0", "127.0.0.99", "teller"), ProxyResources.CLUSTER);
+    Status refused = ghost.closed();
+    assertThat(refused.getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+    assertThat(refused.getDescription()).contains("namespace ghost is not in the mesh configuration");
   }
 
   @Test

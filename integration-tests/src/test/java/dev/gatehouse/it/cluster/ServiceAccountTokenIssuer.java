@@ -4,23 +4,31 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.ECDSASigner;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.io.IOException;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.Signature;
-import java.security.interfaces.ECPublicKey;
-import java.security.spec.ECGenParameterSpec;
+import java.text.ParseException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
+import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -35,23 +43,26 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The issuer's discovery document and JWKS are served at {@code /.well-known/openid-configuration} and
  * {@code /openid/v1/jwks} and can be written to a file for local JWT validation.
  *
+ * <p>Tokens are signed and checked with Nimbus JOSE+JWT directly, never through Gatehouse's own token code, so this
+ * stand-in for kube-apiserver stays independent of what it tests.
+ *
  * <p>Thread-safe: the key is immutable; the review counter is atomic.
  */
 public final class ServiceAccountTokenIssuer {
   public static final String ISSUER = "https://kubernetes.default.svc.cluster.local";
   public static final String API_SERVER_AUDIENCE = ISSUER;
   public static final String TOKEN_REVIEWS = "/apis/authentication.k8s.io/v1/tokenreviews";
-  private static final Base64.Encoder B64URL = Base64.getUrlEncoder().withoutPadding();
 
-  private final KeyPair key;
-  private final String kid;
+  private final ECKey key;
   private final AtomicInteger reviews = new AtomicInteger();
 
   public ServiceAccountTokenIssuer() throws GeneralSecurityException {
-    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-    generator.initialize(new ECGenParameterSpec("secp256r1"));
-    this.key = generator.generateKeyPair();
-    this.kid = UUID.randomUUID().toString();
+    try {
+      this.key = new ECKeyGenerator(Curve.P_256).keyID(UUID.randomUUID().toString()).keyUse(KeyUse.SIGNATURE)
+          .algorithm(JWSAlgorithm.ES256).generate();
+    } catch (JOSEException e) {
+      throw new GeneralSecurityException(e);
+    }
   }
 
   /** Answers TokenReviews and serves the issuer's discovery document and keys on {@code server}. */
@@ -69,34 +80,23 @@ public final class ServiceAccountTokenIssuer {
   /** A projected service-account token for {@code namespace/serviceAccount} (istio-agent asks for audience istio-ca). */
   public String mint(String namespace, String serviceAccount, List<String> audiences, Duration ttl) {
     Instant now = Instant.now();
-    JsonObject header = new JsonObject();
-    header.addProperty("alg", "ES256");
-    header.addProperty("kid", kid);
-    JsonObject claims = new JsonObject();
-    claims.addProperty("iss", ISSUER);
-    claims.addProperty("sub", "system:serviceaccount:" + namespace + ":" + serviceAccount);
-    JsonArray aud = new JsonArray();
-    audiences.forEach(aud::add);
-    claims.add("aud", aud);
-    claims.addProperty("iat", now.getEpochSecond());
-    claims.addProperty("nbf", now.getEpochSecond());
-    claims.addProperty("exp", now.plus(ttl).getEpochSecond());
-    JsonObject k8s = new JsonObject();
-    k8s.addProperty("namespace", namespace);
-    JsonObject sa = new JsonObject();
-    sa.addProperty("name", serviceAccount);
-    sa.addProperty("uid", UUID.nameUUIDFromBytes((namespace + "/" + serviceAccount).getBytes(StandardCharsets.UTF_8)).toString());
-    k8s.add("serviceaccount", sa);
-    claims.add("kubernetes.io", k8s);
-    String input = b64(header.toString()) + "." + b64(claims.toString());
+    String uid = UUID.nameUUIDFromBytes((namespace + "/" + serviceAccount).getBytes(StandardCharsets.UTF_8)).toString();
+    JWTClaimsSet claims = new JWTClaimsSet.Builder()
+        .issuer(ISSUER)
+        .subject("system:serviceaccount:" + namespace + ":" + serviceAccount)
+        .audience(audiences)
+        .issueTime(Date.from(now))
+        .notBeforeTime(Date.from(now))
+        .expirationTime(Date.from(now.plus(ttl)))
+        .claim("kubernetes.io", Map.of("namespace", namespace, "serviceaccount", Map.of("name", serviceAccount, "uid", uid)))
+        .build();
+    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).build(), claims);
     try {
-      Signature signer = Signature.getInstance("SHA256withECDSAinP1363Format");
-      signer.initSign(key.getPrivate());
-      signer.update(input.getBytes(StandardCharsets.US_ASCII));
-      return input + "." + B64URL.encodeToString(signer.sign());
-    } catch (GeneralSecurityException e) {
+      jwt.sign(new ECDSASigner(key));
+    } catch (JOSEException e) {
       throw new IllegalStateException(e);
     }
+    return jwt.serialize();
   }
 
   /** How many TokenReviews the API server answered (shows whether a CA caches reviews). */
@@ -112,20 +112,7 @@ public final class ServiceAccountTokenIssuer {
   }
 
   String jwks() {
-    ECPublicKey pub = (ECPublicKey) key.getPublic();
-    JsonObject jwk = new JsonObject();
-    jwk.addProperty("kty", "EC");
-    jwk.addProperty("crv", "P-256");
-    jwk.addProperty("kid", kid);
-    jwk.addProperty("alg", "ES256");
-    jwk.addProperty("use", "sig");
-    jwk.addProperty("x", B64URL.encodeToString(coordinate(pub.getW().getAffineX())));
-    jwk.addProperty("y", B64URL.encodeToString(coordinate(pub.getW().getAffineY())));
-    JsonArray keys = new JsonArray();
-    keys.add(jwk);
-    JsonObject set = new JsonObject();
-    set.add("keys", keys);
-    return set.toString();
+    return new JWKSet(key.toPublicJWK()).toString();
   }
 
   /** kube-apiserver's answer to one TokenReview. */
@@ -145,20 +132,21 @@ public final class ServiceAccountTokenIssuer {
     }
     JsonObject status = new JsonObject();
     try {
-      JsonObject claims = verify(token);
-      List<String> tokenAudiences = new ArrayList<>();
-      for (JsonElement a : claims.getAsJsonArray("aud")) {
-        tokenAudiences.add(a.getAsString());
-      }
+      JWTClaimsSet claims = verify(token);
+      List<String> tokenAudiences = claims.getAudience();
       List<String> matching = new ArrayList<>(wanted);
       matching.retainAll(tokenAudiences);
       if (matching.isEmpty()) {
         throw new GeneralSecurityException("token audiences " + tokenAudiences + " is invalid for the target audiences " + wanted);
       }
-      if (Instant.now().getEpochSecond() >= claims.get("exp").getAsLong()) {
+      Instant now = Instant.now();
+      if (claims.getExpirationTime() == null || !now.isBefore(claims.getExpirationTime().toInstant())) {
         throw new GeneralSecurityException("token has expired");
       }
-      String sub = claims.get("sub").getAsString();
+      if (claims.getNotBeforeTime() != null && now.isBefore(claims.getNotBeforeTime().toInstant())) {
+        throw new GeneralSecurityException("token is not valid yet");
+      }
+      String sub = claims.getSubject();
       String[] parts = sub.split(":");
       JsonObject user = new JsonObject();
       user.addProperty("username", sub);
@@ -188,30 +176,19 @@ public final class ServiceAccountTokenIssuer {
     return response.toString();
   }
 
-  private JsonObject verify(String token) throws GeneralSecurityException {
-    String[] parts = token.split("\\.");
-    if (parts.length != 3) {
-      throw new GeneralSecurityException("not a JWT");
+  /** The issuer's signature check: ES256 with this issuer's one key (kube-apiserver's go-jose wording on failure). */
+  private JWTClaimsSet verify(String token) throws GeneralSecurityException {
+    try {
+      SignedJWT jwt = SignedJWT.parse(token);
+      if (!JWSAlgorithm.ES256.equals(jwt.getHeader().getAlgorithm())
+          || !jwt.verify(new ECDSAVerifier(key.toPublicJWK()))) {
+        throw new GeneralSecurityException("square/go-jose: error in cryptographic primitive");
+      }
+      return jwt.getJWTClaimsSet();
+    } catch (ParseException e) {
+      throw new GeneralSecurityException("not a JWT", e);
+    } catch (JOSEException e) {
+      throw new GeneralSecurityException(e.getMessage(), e);
     }
-    Signature verifier = Signature.getInstance("SHA256withECDSAinP1363Format");
-    verifier.initVerify(key.getPublic());
-    verifier.update((parts[0] + "." + parts[1]).getBytes(StandardCharsets.US_ASCII));
-    if (!verifier.verify(Base64.getUrlDecoder().decode(parts[2]))) {
-      throw new GeneralSecurityException("square/go-jose: error in cryptographic primitive");
-    }
-    return JsonParser.parseString(new String(Base64.getUrlDecoder().decode(parts[1]), StandardCharsets.UTF_8))
-        .getAsJsonObject();
-  }
-
-  private static String b64(String json) {
-    return B64URL.encodeToString(json.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static byte[] coordinate(BigInteger value) {
-    byte[] raw = value.toByteArray();
-    byte[] out = new byte[32];
-    int copy = Math.min(raw.length, 32);
-    System.arraycopy(raw, raw.length - copy, out, 32 - copy, copy);
-    return out;
   }
 }
