@@ -42,8 +42,8 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * Wires the workload CA: the signer (plugged-in intermediate when present, else the self-signed root kept in the
- * {@code istio-ca-secret} Secret or, in file mode, the state directory), the authenticators (client certificate; then
+ * Wires the workload CA: the signer chosen by {@code gatehouse.ca.mode} (auto: the plugged-in intermediate when
+ * present, else the self-signed root kept in the {@code istio-ca-secret} Secret or, in file mode, the state directory), the authenticators (client certificate; then
  * local JWT validation; then TokenReview in Kubernetes mode), the CreateCertificate service on the secure gRPC port,
  * Istio's metrics, trust distribution and the maintenance timer.
  */
@@ -57,17 +57,42 @@ public class CaConfiguration {
   CertificateSigner certificateSigner(GatehouseProperties gatehouse, CaProperties ca, SourceSelection selection,
       ObjectProvider<KubernetesClient> kubernetes) {
     boolean kubernetesMode = selection.mode() == SourceMode.KUBERNETES;
-    CaMaterialSource plugged = new DirectoryCaMaterialSource(ca.pluggedIn().dir());
-    if (!plugged.isPresent() && kubernetesMode) {
-      SecretCaMaterialSource secret = new SecretCaMaterialSource(kubernetes.getObject(), gatehouse.namespace(), ca.pluggedIn().secretName());
-      if (secret.isPresent()) {
-        plugged = secret;
+    return switch (ca.mode()) {
+      case AUTO -> {
+        CaMaterialSource plugged = pluggedInSource(gatehouse, ca, kubernetesMode, kubernetes);
+        yield plugged.isPresent() ? pluggedInSigner(ca, plugged) : selfSignedSigner(gatehouse, ca, kubernetesMode, kubernetes);
       }
+      case SELF_SIGNED -> selfSignedSigner(gatehouse, ca, kubernetesMode, kubernetes);
+      case PLUGGED -> {
+        CaMaterialSource plugged = pluggedInSource(gatehouse, ca, kubernetesMode, kubernetes);
+        if (!plugged.isPresent()) {
+          log.warn("gatehouse.ca.mode=plugged but no plugged-in material in {}: the CA stays not ready until it appears",
+              plugged.describe());
+        }
+        yield pluggedInSigner(ca, plugged);
+      }
+      case VAULT, SPIRE -> throw new IllegalStateException("gatehouse.ca.mode=" + ca.mode().name().toLowerCase()
+          + " is not available in this build yet; use auto, self-signed or plugged");
+    };
+  }
+
+  /** The mounted directory, or in Kubernetes mode the Secret when the directory holds no material. */
+  private static CaMaterialSource pluggedInSource(GatehouseProperties gatehouse, CaProperties ca, boolean kubernetesMode,
+      ObjectProvider<KubernetesClient> kubernetes) {
+    CaMaterialSource directory = new DirectoryCaMaterialSource(ca.pluggedIn().dir());
+    if (!directory.isPresent() && kubernetesMode) {
+      return new SecretCaMaterialSource(kubernetes.getObject(), gatehouse.namespace(), ca.pluggedIn().secretName());
     }
-    if (plugged.isPresent()) {
-      log.info("workload CA: plugged-in intermediate from {}", plugged.describe());
-      return new PluggedInSigner(plugged, ca.pluggedIn().multipleRoots(), CLOCK);
-    }
+    return directory;
+  }
+
+  private static CertificateSigner pluggedInSigner(CaProperties ca, CaMaterialSource plugged) {
+    log.info("workload CA: plugged-in intermediate from {}", plugged.describe());
+    return new PluggedInSigner(plugged, ca.pluggedIn().multipleRoots(), CLOCK);
+  }
+
+  private static CertificateSigner selfSignedSigner(GatehouseProperties gatehouse, CaProperties ca, boolean kubernetesMode,
+      ObjectProvider<KubernetesClient> kubernetes) {
     CaSecretStore store = kubernetesMode
         ? new KubernetesCaSecretStore(kubernetes.getObject(), gatehouse.namespace(), ca.selfSigned().secretName())
         : new FileCaSecretStore(gatehouse.resolvedStateDir());

@@ -12,6 +12,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * Workload CA settings under {@code gatehouse.ca}. Trust domain, namespace, state directory and gRPC ports are the
  * shared {@code gatehouse.*} settings.
  *
+ * @param mode which signer back-end signs (auto: plugged-in when its material is present, else self-signed)
  * @param defaultWorkloadCertTtl TTL when a CSR asks for none or a negative one (Istio DEFAULT_WORKLOAD_CERT_TTL)
  * @param maxWorkloadCertTtl longer requests are rejected (Istio MAX_WORKLOAD_CERT_TTL)
  * @param sanPolicy STRICT (refuse CSRs naming anything but the caller) or REPLACE (Istio: ignore CSR SANs)
@@ -25,6 +26,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  */
 @ConfigurationProperties("gatehouse.ca")
 public record CaProperties(
+    @DefaultValue("auto") CaMode mode,
     @DefaultValue("24h") Duration defaultWorkloadCertTtl,
     @DefaultValue("2160h") Duration maxWorkloadCertTtl,
     @DefaultValue("STRICT") SanPolicy sanPolicy,
