@@ -9,6 +9,7 @@ import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.gatehouse.ca.pem.PemCodec;
@@ -32,7 +33,6 @@ import java.security.spec.ECPublicKeySpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +46,6 @@ import java.util.Objects;
  */
 public final class LocalTokenIssuer {
   public static final String DEFAULT_ISSUER = "https://gatehouse.local/token-issuer";
-  private static final Base64.Encoder B64URL = Base64.getUrlEncoder().withoutPadding();
 
   private final ECKey key;
   private final JWSSigner signer;
@@ -139,7 +138,7 @@ public final class LocalTokenIssuer {
   private static String keyId(PublicKey key) {
     try {
       byte[] digest = MessageDigest.getInstance("SHA-256").digest(key.getEncoded());
-      return B64URL.encodeToString(Arrays.copyOf(digest, 16));
+      return Base64URL.encode(Arrays.copyOf(digest, 16)).toString();
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
