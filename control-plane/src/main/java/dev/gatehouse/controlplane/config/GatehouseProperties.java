@@ -77,12 +77,16 @@ public record GatehouseProperties(
    * @param plaintextPort plaintext xDS port (istiod: 15010); never serves the CA
    * @param address bind address of the secure port; defaults to 127.0.0.1 outside a cluster, 0.0.0.0 in a pod
    * @param plaintextAddress bind address of the plaintext port; same defaults
+   * @param plaintextEnabled whether the plaintext xDS port is opened at all. {@code false} is the hardened setting:
+   *     every proxy then reads its config over the secure port, authenticated by its workload certificate or token
+   *     (Envoy through istio-agent, proxyless gRPC through the agent's local xDS proxy). Default {@code true}, as istiod.
    */
   public record Grpc(
       @DefaultValue("15012") int securePort,
       @DefaultValue("15010") int plaintextPort,
       @DefaultValue("127.0.0.1") String address,
-      @DefaultValue("127.0.0.1") String plaintextAddress) {}
+      @DefaultValue("127.0.0.1") String plaintextAddress,
+      @DefaultValue("true") boolean plaintextEnabled) {}
 
   /**
    * @param istioApiVersion the version of the Istio security CRDs to watch. The API server converts between served

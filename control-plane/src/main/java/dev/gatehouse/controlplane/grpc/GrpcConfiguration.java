@@ -18,7 +18,8 @@ public class GrpcConfiguration {
       ServingKeyManager keyManager, CertificateSigner signer, ListeningAddresses addresses, CaMaintenance caReadyFirst) {
     GatehouseProperties.Grpc grpc = gatehouse.grpc();
     return new GrpcServers(registrations,
-        new GrpcServers.Endpoints(grpc.address(), grpc.securePort(), grpc.plaintextAddress(), grpc.plaintextPort()),
+        new GrpcServers.Endpoints(grpc.address(), grpc.securePort(), grpc.plaintextAddress(),
+            grpc.plaintextEnabled() ? grpc.plaintextPort() : GrpcServers.Endpoints.DISABLED),
         keyManager, new TrustBundleTrustManager(signer::trustBundle, Clock.systemUTC()), addresses::register);
   }
 }

@@ -38,8 +38,17 @@ public final class GrpcServers implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GrpcServers.class);
   private static final String CA_SERVICE = IstioCertificateServiceGrpc.SERVICE_NAME;
 
-  /** Where to bind; port 0 picks a free port. */
-  public record Endpoints(String secureAddress, int securePort, String plaintextAddress, int plaintextPort) {}
+  /**
+   * Where to bind; port 0 picks a free port; a plaintext port of {@link #DISABLED} opens no plaintext server
+   * ({@code gatehouse.grpc.plaintext-enabled=false}).
+   */
+  public record Endpoints(String secureAddress, int securePort, String plaintextAddress, int plaintextPort) {
+    public static final int DISABLED = -1;
+
+    public boolean plaintextEnabled() {
+      return plaintextPort != DISABLED;
+    }
+  }
 
   private final List<GrpcServiceRegistration> registrations;
   private final Endpoints endpoints;
@@ -87,7 +96,10 @@ public final class GrpcServers implements AutoCloseable {
           .filter(GrpcServiceRegistration::plaintextToo)
           .filter(r -> !CA_SERVICE.equals(r.service().getServiceDescriptor().getName()))
           .toList();
-      if (!plain.isEmpty()) {
+      if (!endpoints.plaintextEnabled()) {
+        log.info("plaintext xDS port disabled (gatehouse.grpc.plaintext-enabled=false): every proxy must authenticate"
+            + " on the secure port");
+      } else if (!plain.isEmpty()) {
         NettyServerBuilder plainBuilder = NettyServerBuilder
             .forAddress(new InetSocketAddress(endpoints.plaintextAddress(), endpoints.plaintextPort()))
             .intercept(new CallerCredentialsInterceptor());

@@ -3,12 +3,11 @@ package dev.gatehouse.controlplane.xds;
 import dev.gatehouse.ca.auth.AuthenticatorChain;
 import dev.gatehouse.ca.auth.CallerAuthenticator;
 import dev.gatehouse.controlplane.grpc.GrpcServiceRegistration;
+import dev.gatehouse.controlplane.health.XdsProxiesHealthIndicator;
 import dev.gatehouse.controlplane.source.MeshConfigStream;
 import dev.gatehouse.xds.ProxyConfigGenerator;
 import dev.gatehouse.xds.SnapshotTranslator;
 import dev.gatehouse.xds.authn.JwksResolver;
-import dev.gatehouse.xds.server.ProxySyncStatus;
-import dev.gatehouse.xds.server.TypeSyncStatus;
 import dev.gatehouse.xds.server.XdsCallerAuthenticator;
 import dev.gatehouse.xds.server.XdsPushCoordinator;
 import dev.gatehouse.xds.server.XdsServer;
@@ -90,23 +89,16 @@ public class XdsServerConfiguration {
         .description("Connected xDS streams").register(meters);
     for (String typeUrl : dev.gatehouse.xds.server.ProxyConfig.TYPES) {
       String type = MicrometerXdsEvents.shortType(typeUrl);
-      Gauge.builder("pilot_xds_" + type + "_reject", server, s -> rejecting(s, typeUrl))
-          .description("Connected proxies whose last " + type.toUpperCase() + " response was NACKed").register(meters);
+      Gauge.builder("gatehouse_xds_proxies_rejecting", server, s -> s.rejectingStreams(typeUrl)).tag("type", type)
+          .description("Connected xDS streams whose last answer for the type is a NACK (stuck on an older config)")
+          .register(meters);
     }
   }
 
-  /** Proxies whose latest answer for the type is a NACK (not ACKed since). */
-  static double rejecting(XdsServer server, String typeUrl) {
-    int n = 0;
-    for (ProxySyncStatus p : server.syncStatus()) {
-      for (TypeSyncStatus t : p.types()) {
-        if (t.typeUrl().equals(typeUrl) && t.nackedAt() != null
-            && (t.ackedAt() == null || t.ackedAt().isBefore(t.nackedAt()))) {
-          n++;
-        }
-      }
-    }
-    return n;
+  /** Readiness detail {@code xdsProxies}: connected streams and the proxies stuck on a NACK. */
+  @Bean
+  public XdsProxiesHealthIndicator xdsProxiesHealthIndicator(XdsServer server) {
+    return new XdsProxiesHealthIndicator(server);
   }
 
   @Bean

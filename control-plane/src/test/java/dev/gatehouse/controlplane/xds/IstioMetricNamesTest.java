@@ -1,6 +1,7 @@
 package dev.gatehouse.controlplane.xds;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.gatehouse.controlplane.grpc.GrpcServers;
 import dev.gatehouse.xds.ProxyResources;
@@ -50,10 +51,8 @@ class IstioMetricNamesTest {
     ISTIO.put("pilot_proxy_convergence_time", "histogram");
     ISTIO.put("pilot_xds_push_time", "histogram");
     ISTIO.put("pilot_debounce_time", "histogram");
+    // pilot_xds_{eds,lds,rds}_reject, like istiod's, have no series until the first NACK of their type.
     ISTIO.put("pilot_xds_cds_reject", "gauge");
-    ISTIO.put("pilot_xds_eds_reject", "gauge");
-    ISTIO.put("pilot_xds_lds_reject", "gauge");
-    ISTIO.put("pilot_xds_rds_reject", "gauge");
     ISTIO.put("pilot_total_xds_rejects", "counter");
     ISTIO.put("pilot_xds_config_size_bytes", "histogram");
   }
@@ -71,7 +70,8 @@ class IstioMetricNamesTest {
       TestAdsStream ads = new TestAdsStream(clients.plaintextChannel());
       ads.subscribe(TestAdsStream.sidecar("shop", "cart-0", "127.0.0.12", "cart"), ProxyResources.CLUSTER);
       DiscoveryResponse cds = ads.next();
-      ads.ack(cds);
+      ads.nack(cds, "refused for the test");
+      await().atMost(Duration.ofSeconds(5)).until(() -> get("/metrics").contains("pilot_xds_cds_reject{"));
       scrape = get("/metrics");
       ads.close();
     }
@@ -92,6 +92,8 @@ class IstioMetricNamesTest {
     assertThat(value(scrape, "citadel_server_csr_count")).isGreaterThanOrEqualTo(1);
     assertThat(value(scrape, "citadel_server_success_cert_issuance_count")).isGreaterThanOrEqualTo(1);
     assertThat(value(scrape, "pilot_xds_pushes{type=\"cds\"}")).isGreaterThanOrEqualTo(1);
+    assertThat(value(scrape, "pilot_xds_cds_reject{err=\"InvalidArgument\",node=\"cart-0.shop\"}")).isEqualTo(1);
+    assertThat(value(scrape, "pilot_total_xds_rejects{type=\"cds\"}")).isEqualTo(1);
     assertThat(scrape).contains("pilot_xds_config_size_bytes_bucket{type=\"cds\",le=\"");
     assertThat(scrape).contains("citadel_server_csr_sign_err_count{error_type=\"ttl\"} ");
 

@@ -8,6 +8,7 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 import dev.gatehouse.api.istio.security.v1beta1.AuthorizationPolicy;
+import dev.gatehouse.controlplane.health.XdsProxiesHealthIndicator;
 import dev.gatehouse.model.EndpointSliceInfo;
 import dev.gatehouse.model.MeshConfig;
 import dev.gatehouse.model.MeshSnapshot;
@@ -104,8 +105,18 @@ class XdsObservabilityTest {
     proxy.nack(cds, "refused");
     await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
         assertThat(meters.get("pilot_total_xds_rejects").tag("type", "cds").counter().count()).isEqualTo(1));
-    assertThat(meters.get("pilot_xds_cds_reject").gauge().value()).isEqualTo(1);
-    assertThat(meters.get("pilot_xds_lds_reject").gauge().value()).isZero();
+    // istiod's labels: the proxy ID and the gRPC code's Go name.
+    assertThat(meters.get("pilot_xds_cds_reject").tag("node", "web-0.shop").tag("err", "InvalidArgument").gauge()
+        .value()).isEqualTo(1);
+    assertThat(meters.find("pilot_xds_lds_reject").gauges()).isEmpty();
+    assertThat(meters.get("gatehouse_xds_proxies_rejecting").tag("type", "cds").gauge().value()).isEqualTo(1);
+    assertThat(meters.get("gatehouse_xds_proxies_rejecting").tag("type", "lds").gauge().value()).isZero();
+    org.springframework.boot.health.contributor.Health stuck = new XdsProxiesHealthIndicator(xds).health();
+    assertThat(stuck.getStatus()).isEqualTo(org.springframework.boot.health.contributor.Status.UP);
+    assertThat(stuck.getDetails()).containsEntry("stuckOnNack", 1).containsEntry("connectedStreams", 1);
+    assertThat(stuck.getDetails().get("stuck").toString())
+        .contains("proxy=shop/web-0", "type=" + ProxyResources.CLUSTER, "nackedVersion=" + cds.getVersionInfo(),
+            "err=InvalidArgument", "error=refused", "outbound|80||web.shop.svc.cluster.local");
 
     xds.onSnapshot(mesh(2, false).toBuilder(2).service(new ServiceInfo(ResourceMeta.of("Service", "shop", "api"),
         "api.shop.svc.cluster.local", List.of(new ServicePort("http", 81, "TCP", "", 8081, "")), Map.of("app", "api"),
@@ -114,11 +125,32 @@ class XdsObservabilityTest {
     proxy.ack(next);
     await().atMost(Duration.ofSeconds(5)).untilAsserted(() ->
         assertThat(meters.get("pilot_proxy_convergence_time").timer().count()).isEqualTo(1));
-    assertThat(meters.get("pilot_xds_cds_reject").gauge().value()).isZero();
+    // The counter keeps its count; the proxy is no longer stuck.
+    assertThat(meters.get("pilot_xds_cds_reject").tag("node", "web-0.shop").gauge().value()).isEqualTo(1);
+    assertThat(meters.get("gatehouse_xds_proxies_rejecting").tag("type", "cds").gauge().value()).isZero();
+    assertThat(new XdsProxiesHealthIndicator(xds).health().getDetails()).containsEntry("stuckOnNack", 0)
+        .doesNotContainKey("stuck");
     assertThat(meters.get("pilot_xds_push_time").timer().count()).isGreaterThanOrEqualTo(1);
 
     proxy.close();
     await().atMost(Duration.ofSeconds(5)).until(() -> meters.get("pilot_xds").gauge().value() == 0);
+  }
+
+  @Test
+  void rejectSeriesPerProxyAreBoundedAndTheRestCountedAsOther() {
+    MicrometerXdsEvents events = new MicrometerXdsEvents(meters);
+    for (int i = 0; i < MicrometerXdsEvents.MAX_REJECT_SERIES + 5; i++) {
+      events.rejected(new dev.gatehouse.xds.server.Nack(ProxyResources.ROUTE, "v", 3, "bad", List.of(),
+          java.time.Instant.EPOCH), "pod-" + i + ".ns");
+    }
+    events.rejected(new dev.gatehouse.xds.server.Nack(ProxyResources.ROUTE, "v", 3, "bad", List.of(),
+        java.time.Instant.EPOCH), "pod-0.ns");
+    assertThat(meters.find("pilot_xds_rds_reject").gauges()).hasSize(MicrometerXdsEvents.MAX_REJECT_SERIES + 1);
+    assertThat(meters.get("pilot_xds_rds_reject").tag("node", MicrometerXdsEvents.OTHER_NODES).gauge().value())
+        .isEqualTo(5);
+    assertThat(meters.get("pilot_xds_rds_reject").tag("node", "pod-0.ns").gauge().value()).isEqualTo(2);
+    assertThat(meters.get("pilot_total_xds_rejects").tag("type", "rds").counter().count())
+        .isEqualTo(MicrometerXdsEvents.MAX_REJECT_SERIES + 6);
   }
 
   @Test
@@ -142,7 +174,14 @@ class XdsObservabilityTest {
         .andExpect(jsonPath("$[0].types[?(@.typeUrl=='" + ProxyResources.LISTENER + "')].nackedVersion")
             .value(lds.getVersionInfo()))
         .andExpect(jsonPath("$[0].types[?(@.typeUrl=='" + ProxyResources.LISTENER + "')].nackError")
-            .value("listener rejected: bad filter"));
+            .value("listener rejected: bad filter"))
+        .andExpect(jsonPath("$[0].types[?(@.typeUrl=='" + ProxyResources.LISTENER + "')].nackCode")
+            .value("InvalidArgument"))
+        .andExpect(jsonPath("$[0].types[?(@.typeUrl=='" + ProxyResources.LISTENER + "')].rejecting").value(true))
+        .andExpect(jsonPath("$[0].stuckOnNack").value(true))
+        .andExpect(jsonPath("$[0].lastNack.typeUrl").value(ProxyResources.LISTENER))
+        .andExpect(jsonPath("$[0].lastNack.version").value(lds.getVersionInfo()))
+        .andExpect(jsonPath("$[0].lastNack.error").value("listener rejected: bad filter"));
 
     mvc.perform(get("/debug/connections").with(r -> { r.setRemoteAddr("::1"); return r; }))
         .andExpect(status().isOk())

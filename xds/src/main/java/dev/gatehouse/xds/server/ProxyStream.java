@@ -62,11 +62,14 @@ final class ProxyStream {
     String sentVersion = "";
     String sentNonce = "";
     Instant sentAt;
+    /** SotW: the names of the resources in the last response sent. */
+    java.util.Collection<String> sentNames = List.of();
     String ackedVersion = "";
     Instant ackedAt;
-    String nackedVersion = "";
-    String nackError = "";
-    Instant nackedAt;
+    /** The last NACK of this type on this stream (kept after a later ACK, for /debug/syncz); null before any. */
+    Nack lastNack;
+    /** The proxy's last answer for this type was a NACK (no ACK since). */
+    boolean rejecting;
     long nackedAtNanos;
     boolean retryScheduled;
     /** Delta: unanswered responses by nonce. */
@@ -85,7 +88,7 @@ final class ProxyStream {
    * A delta response sent and not yet ACKed or NACKed: its system version and the names it sent or removed that were
    * in the initial versions (so only reconnected streams keep more than a version per response).
    */
-  private record DeltaSent(String version, List<String> coveredInitial) {}
+  private record DeltaSent(String version, List<String> coveredInitial, List<String> names) {}
 
   ProxyStream(long id, String defaultTypeUrl, StreamCaller caller, ProxyConfigCache owner) {
     this.id = id;
@@ -171,14 +174,18 @@ final class ProxyStream {
     }
   }
 
-  /** A state-of-the-world request: an ACK or NACK when its nonce is the last one sent for the type. */
-  synchronized void onRequest(String type, String nonce, String versionInfo, String errorDetail) {
+  /**
+   * A state-of-the-world request: an ACK or NACK when its nonce is the last one sent for the type.
+   *
+   * @param errorDetail the request's {@code error_detail} (a NACK), or null (an ACK)
+   */
+  synchronized void onRequest(String type, String nonce, String versionInfo, com.google.rpc.Status errorDetail) {
     TypeState ts = state(type);
     if (nonce.isEmpty() || !nonce.equals(ts.sentNonce)) {
       return;
     }
     if (errorDetail != null) {
-      nack(type, ts, ts.sentVersion, errorDetail);
+      nack(type, ts, ts.sentVersion, errorDetail, ts.sentNames);
     } else {
       ack(ts, versionInfo);
     }
@@ -189,7 +196,7 @@ final class ProxyStream {
    * holds; unsubscribed names are dropped from what it holds (a client forgets them); a nonce ACKs or NACKs that
    * response.
    */
-  synchronized void onDeltaRequest(String type, DeltaDiscoveryRequest request, String errorDetail) {
+  synchronized void onDeltaRequest(String type, DeltaDiscoveryRequest request, com.google.rpc.Status errorDetail) {
     TypeState ts = state(type);
     if (!ts.deltaRequested) {
       ts.deltaRequested = true;
@@ -207,7 +214,7 @@ final class ProxyStream {
       return;
     }
     if (errorDetail != null) {
-      nack(type, ts, sent.version(), errorDetail);
+      nack(type, ts, sent.version(), errorDetail, sent.names());
     } else {
       // java-control-plane now tracks what this response sent and forgets what it removed.
       for (String name : sent.coveredInitial()) {
@@ -225,6 +232,11 @@ final class ProxyStream {
   /** Called (on the sending thread) just before a delta response goes out, with the nonce the server chose. */
   synchronized void onDeltaResponse(String type, DeltaDiscoveryResponse response, long bytes) {
     TypeState ts = sent(type, response.getNonce(), response.getSystemVersionInfo(), response.getResourcesCount(), bytes);
+    List<String> names = new ArrayList<>(response.getResourcesCount() + response.getRemovedResourcesCount());
+    for (Resource r : response.getResourcesList()) {
+      names.add(r.getName());
+    }
+    names.addAll(response.getRemovedResourcesList());
     List<String> covered = List.of();
     if (!ts.initial.isEmpty()) {
       covered = new ArrayList<>();
@@ -239,7 +251,7 @@ final class ProxyStream {
         }
       }
     }
-    ts.deltaSent.put(response.getNonce(), new DeltaSent(response.getSystemVersionInfo(), covered));
+    ts.deltaSent.put(response.getNonce(), new DeltaSent(response.getSystemVersionInfo(), covered, names));
   }
 
   private TypeState sent(String type, String nonce, String version, int resources, long bytes) {
@@ -252,6 +264,7 @@ final class ProxyStream {
   }
 
   private void ack(TypeState ts, String version) {
+    ts.rejecting = false;
     ts.ackedVersion = version;
     ts.ackedAt = owner.clock().instant();
     if (ts.inflightChangeStartNanos != 0 && version.equals(ts.sentVersion)) {
@@ -260,15 +273,22 @@ final class ProxyStream {
     }
   }
 
-  private void nack(String type, TypeState ts, String version, String error) {
-    ts.nackedVersion = version;
-    ts.nackError = error;
-    ts.nackedAt = owner.clock().instant();
+  private void nack(String type, TypeState ts, String version, com.google.rpc.Status detail,
+      java.util.Collection<String> sentNames) {
+    String error = detail.getMessage().isEmpty() ? "code " + detail.getCode() : detail.getMessage();
+    Nack nack = new Nack(type, version, detail.getCode(), error, NackedResources.culprits(error, sentNames),
+        owner.clock().instant());
+    ts.lastNack = nack;
+    ts.rejecting = true;
     ts.nackedAtNanos = System.nanoTime();
     ts.inflightChangeStartNanos = 0;
-    owner.events().rejected(type);
-    log.warn("xDS NACK from {} (stream {}) for {} version {}: {}; not re-sending it for {} unless the config changes",
-        node == null ? "?" : node.getId(), id, shortType(type), version, error, owner.nackBackoff());
+    String nodeId = node == null ? "" : node.getId();
+    // istiod's proxy ID (<pod>.<namespace>), the node label of its reject metrics.
+    owner.events().rejected(nack, identity == null ? nodeId
+        : identity.workload().name() + "." + identity.workload().namespace());
+    log.warn("xDS NACK from {} (stream {}) for {} version {}, resource(s) {}: {} {}; not re-sending it for {} unless"
+        + " the config changes", nodeId.isEmpty() ? "?" : nodeId, id, shortType(type), version,
+        NackedResources.describe(nack.resources()), nack.errLabel(), error, owner.nackBackoff());
   }
 
   /** Back-off timer fired: the NACKed version may be sent once more. */
@@ -300,16 +320,19 @@ final class ProxyStream {
     List<String> names = w.request().getResourceNamesList();
     List<Any> resources;
     String version;
+    java.util.Collection<String> sentNames;
     if (names.isEmpty() || names.contains("*")) {
       resources = new ArrayList<>(tr.resources().size());
       for (SerializedResource r : tr.resources().values()) {
         resources.add(r.any());
       }
       version = tr.version();
+      sentNames = tr.resources().keySet();
     } else {
       TypeResources.Named n = tr.named(names);
       resources = n.resources();
       version = n.version();
+      sentNames = names;
     }
     if (ts.answered && version.equals(w.request().getVersionInfo())) {
       ts.changeStartNanos = 0;
@@ -319,6 +342,7 @@ final class ProxyStream {
       return;
     }
     ts.watch = null;
+    ts.sentNames = sentNames;
     try {
       markInflight(ts);
       w.respond(Response.create(w.request(), resources, version));
@@ -399,7 +423,7 @@ final class ProxyStream {
   }
 
   private boolean heldByBackoff(String type, TypeState ts, String version) {
-    if (!version.equals(ts.nackedVersion)) {
+    if (ts.lastNack == null || !version.equals(ts.lastNack.version())) {
       return false;
     }
     long due = ts.nackedAtNanos + owner.nackBackoff().toNanos();
@@ -418,12 +442,28 @@ final class ProxyStream {
     return types.computeIfAbsent(type, t -> new TypeState());
   }
 
+  /** Whether the proxy's last answer for {@code type} (any type when null) is a NACK. Cheaper than {@link #status()}. */
+  synchronized boolean rejecting(String type) {
+    for (Map.Entry<String, TypeState> e : types.entrySet()) {
+      if (e.getValue().rejecting && (type == null || type.equals(e.getKey()))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   synchronized ProxySyncStatus status() {
     List<TypeSyncStatus> out = new ArrayList<>();
+    Nack lastNack = null;
+    boolean stuck = false;
     for (Map.Entry<String, TypeState> e : types.entrySet()) {
       TypeState ts = e.getValue();
       TypeResources tr = config == null ? null : config.type(e.getKey());
-      out.add(new TypeSyncStatus(
+      if (ts.lastNack != null && (lastNack == null || ts.lastNack.at().isAfter(lastNack.at()))) {
+        lastNack = ts.lastNack;
+      }
+      stuck |= ts.rejecting;
+      out.add(TypeSyncStatus.of(
           e.getKey(),
           tr == null ? 0 : tr.resources().size(),
           tr == null ? "" : tr.version(),
@@ -432,9 +472,8 @@ final class ProxyStream {
           ts.sentAt,
           ts.ackedVersion,
           ts.ackedAt,
-          ts.nackedVersion,
-          ts.nackError,
-          ts.nackedAt,
+          ts.lastNack,
+          ts.rejecting,
           ts.delta));
     }
     return new ProxySyncStatus(
@@ -448,7 +487,9 @@ final class ProxyStream {
         config != null && config.workloadKnown(),
         configSnapshotVersion,
         config == null ? 0 : config.errors().size(),
-        List.copyOf(out));
+        lastNack,
+        stuck,
+        out);
   }
 
   static String shortType(String typeUrl) {

@@ -10,6 +10,9 @@ import java.util.List;
  * @param workload the pod it claims ({@code namespace/name}); "" before its first request
  * @param workloadKnown false while the pod is not in the snapshot (it then gets an empty config)
  * @param snapshotVersion the mesh snapshot its current config was computed from
+ * @param lastNack the most recent NACK of this stream, any type (null when it never NACKed)
+ * @param stuckOnNack true while, for some type, the proxy's last answer is a NACK: it runs on an older config than
+ *     Gatehouse means it to (see {@link TypeSyncStatus#rejecting()})
  */
 public record ProxySyncStatus(
     long streamId,
@@ -22,4 +25,16 @@ public record ProxySyncStatus(
     boolean workloadKnown,
     long snapshotVersion,
     int translationErrors,
-    List<TypeSyncStatus> types) {}
+    Nack lastNack,
+    boolean stuckOnNack,
+    List<TypeSyncStatus> types) {
+
+  public ProxySyncStatus {
+    types = List.copyOf(types);
+  }
+
+  /** The types whose last answer is a NACK. */
+  public List<TypeSyncStatus> rejectingTypes() {
+    return types.stream().filter(TypeSyncStatus::rejecting).toList();
+  }
+}

@@ -91,6 +91,38 @@ public final class XdsServer implements AutoCloseable {
     return cache.status();
   }
 
+  /** How many connected streams' last answer for {@code typeUrl} (any type when null) is a NACK. */
+  public int rejectingStreams(String typeUrl) {
+    int n = 0;
+    for (ProxyStream s : cache.streams()) {
+      if (s.rejecting(typeUrl)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * The streams stuck on a NACK (their last answer for some type is a NACK), at most {@code limit} of them, oldest
+   * stream first, and how many there are in all. Only those streams' status is built, so a readiness probe stays cheap
+   * on a large mesh.
+   */
+  public StuckOnNack stuckOnNack(int limit) {
+    List<ProxySyncStatus> shown = new java.util.ArrayList<>();
+    int count = 0;
+    for (ProxyStream s : cache.streams()) {
+      if (s.rejecting(null)) {
+        count++;
+        shown.add(s.status());
+      }
+    }
+    shown.sort(java.util.Comparator.comparingLong(ProxySyncStatus::streamId));
+    return new StuckOnNack(count, shown.size() > limit ? List.copyOf(shown.subList(0, limit)) : List.copyOf(shown));
+  }
+
+  /** See {@link #stuckOnNack(int)}. */
+  public record StuckOnNack(int count, List<ProxySyncStatus> shown) {}
+
   /**
    * The identity for a proxy id as istioctl spells it ({@code <pod>.<namespace>}), or a full node id: a connected
    * stream's identity when there is one, else one derived from the pod in the snapshot.

@@ -16,8 +16,11 @@ public interface XdsServerEvents {
   /** One response sent: {@code pilot_xds_pushes{type}}, {@code pilot_xds_config_size_bytes{type}}. */
   default void pushed(String typeUrl, int resources, long bytes) {}
 
-  /** A NACK: {@code pilot_xds_<type>_reject}, {@code pilot_total_xds_rejects}. */
-  default void rejected(String typeUrl) {}
+  /**
+   * A NACK from the proxy {@code proxyId} (istiod's proxy ID, {@code <pod>.<namespace>}; the node id when the stream
+   * is not identified): {@code pilot_total_xds_rejects{type}}, {@code pilot_xds_<type>_reject{node,err}}.
+   */
+  default void rejected(Nack nack, String proxyId) {}
 
   /** From a snapshot's arrival to the proxy's ACK of the config it produced: {@code pilot_proxy_convergence_time}. */
   default void converged(Duration sinceSnapshot) {}

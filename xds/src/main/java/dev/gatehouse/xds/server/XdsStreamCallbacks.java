@@ -62,7 +62,7 @@ final class XdsStreamCallbacks implements DiscoveryServerCallbacks {
         stream.typeOf(request.getTypeUrl()),
         request.getResponseNonce(),
         request.getVersionInfo(),
-        request.hasErrorDetail() ? errorText(request.getErrorDetail()) : null);
+        request.hasErrorDetail() ? request.getErrorDetail() : null);
     cache.bind(streamId, request);
   }
 
@@ -72,7 +72,7 @@ final class XdsStreamCallbacks implements DiscoveryServerCallbacks {
     stream.onDeltaRequest(
         stream.typeOf(request.getTypeUrl()),
         request,
-        request.hasErrorDetail() ? errorText(request.getErrorDetail()) : null);
+        request.hasErrorDetail() ? request.getErrorDetail() : null);
     cache.bind(streamId, request);
   }
 
@@ -128,9 +128,5 @@ final class XdsStreamCallbacks implements DiscoveryServerCallbacks {
     stream.identify(node, StreamAuthorizer.withProvenIdentity(stream.caller, claim));
     cache.assignInitialConfig(stream);
     return stream;
-  }
-
-  private static String errorText(com.google.rpc.Status s) {
-    return s.getMessage().isEmpty() ? "code " + s.getCode() : s.getMessage();
   }
 }

@@ -319,6 +319,54 @@ class AdsProtocolTest {
   }
 
   @Test
+  void nackNamesTheRefusedResourceAndMarksTheProxyStuckUntilItAcks() throws Exception {
+    start(Duration.ofSeconds(30), Optional.empty());
+    RawAdsClient c = RawAdsClient.sotw(channel);
+    c.request(P1, CDS, "", "", List.of());
+    DiscoveryResponse bad = c.next();
+    // gRPC C-core's wording: the index and name of the resource it refused.
+    c.nack(bad, "", List.of(), "errors validating xDS resource index 1: outbound|8081||b.shop.svc.cluster.local:"
+        + " field:lb_policy error:unknown");
+    assertThat(c.poll(Duration.ofMillis(300))).isNull();
+
+    ProxySyncStatus p = xds.syncStatus().get(0);
+    TypeSyncStatus cds = type(p, CDS);
+    assertThat(cds.nackedResources()).containsExactly("outbound|8081||b.shop.svc.cluster.local");
+    assertThat(cds.nackCode()).isEqualTo("InvalidArgument");
+    assertThat(cds.rejecting()).isTrue();
+    assertThat(p.stuckOnNack()).isTrue();
+    assertThat(p.lastNack().version()).isEqualTo(bad.getVersionInfo());
+    assertThat(p.lastNack().resources()).containsExactly("outbound|8081||b.shop.svc.cluster.local");
+    assertThat(xds.rejectingStreams(CDS)).isEqualTo(1);
+    assertThat(xds.rejectingStreams(LDS)).isZero();
+    assertThat(xds.stuckOnNack(10).count()).isEqualTo(1);
+
+    push(base(++version).service(service("shop", "c", 8082)).build());
+    DiscoveryResponse fixed = c.next();
+    c.ack(fixed, List.of());
+    TypeSyncStatus after = awaitAcked(CDS, fixed.getVersionInfo());
+    assertThat(after.rejecting()).isFalse();
+    // The last NACK stays visible for /debug/syncz after the ACK.
+    assertThat(after.nackedVersion()).isEqualTo(bad.getVersionInfo());
+    assertThat(xds.syncStatus().get(0).stuckOnNack()).isFalse();
+    assertThat(xds.stuckOnNack(10).count()).isZero();
+  }
+
+  @Test
+  void nackThatNamesNoResourceBlamesTheWholeResponse() throws Exception {
+    start(Duration.ofSeconds(30), Optional.empty());
+    RawAdsClient c = RawAdsClient.delta(channel);
+    c.deltaRequest(DeltaDiscoveryRequest.newBuilder().setNode(P1).setTypeUrl(CDS).build());
+    DeltaDiscoveryResponse bad = c.nextDelta();
+    c.deltaNack(bad, "rejected");
+    assertThat(c.poll(Duration.ofMillis(300))).isNull();
+    TypeSyncStatus cds = type(xds.syncStatus().get(0), CDS);
+    assertThat(cds.nackedResources())
+        .containsExactly("outbound|8080||a.shop.svc.cluster.local", "outbound|8081||b.shop.svc.cluster.local");
+    assertThat(cds.rejecting()).isTrue();
+  }
+
+  @Test
   void nodeClaimingAnotherNamespaceIsRefusedOnTheSecurePort() throws Exception {
     start(Duration.ofSeconds(30),
         Optional.of(StreamCaller.authenticated(new CallerIdentity("cluster.local", "other", "other-sa"))));
