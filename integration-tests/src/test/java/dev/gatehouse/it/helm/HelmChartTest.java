@@ -1,6 +1,7 @@
 package dev.gatehouse.it.helm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
@@ -9,55 +10,111 @@ import dev.gatehouse.controlplane.config.SourceMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.core.env.SimpleCommandLinePropertySource;
-import org.springframework.core.env.StandardEnvironment;
-import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
-import org.yaml.snakeyaml.Yaml;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Renders the Helm chart with helm-java (Helm's own Go library, offline) and checks what a cluster would get: the
- * chart lints, the Deployment passes arguments that Gatehouse's real properties class binds to the chart's values,
- * and the RBAC grants what the CA and the Kubernetes source need.
+ * chart lints for every CA mode, the schema refuses bad values at {@code helm template} time, the Deployment's
+ * arguments bind to Gatehouse's real properties classes, the pod runs locked down, the probes use the monitoring port
+ * the container declares, and the optional objects render when switched on. The RBAC rules are compared with the API
+ * calls Gatehouse really makes in {@code HighAvailabilityTest}; the probes are called on a running replica there too.
  */
 class HelmChartTest {
-  private static final Path CHART = locateChart();
 
-  private static Path locateChart() {
-    Path p = Path.of("").toAbsolutePath();
-    while (p != null && !Files.isDirectory(p.resolve("helm/gatehouse"))) {
-      p = p.getParent();
+  @ParameterizedTest
+  @ValueSource(strings = {"selfSigned", "plugged", "vault", "spire", "auto"})
+  void chartLintsCleanForEveryCaMode(String mode) throws Exception {
+    // helm-java's lint takes no values file: lint a copy of the chart whose values.yaml selects the mode.
+    Path copy = Files.createTempDirectory("gatehouse-chart").resolve("gatehouse");
+    try (var files = Files.walk(RenderedChart.CHART)) {
+      for (Path f : files.toList()) {
+        Path target = copy.resolve(RenderedChart.CHART.relativize(f).toString());
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(f, target);
+        }
+      }
     }
-    return Objects.requireNonNull(p, "helm/gatehouse not found above the working directory").resolve("helm/gatehouse");
+    Path values = copy.resolve("values.yaml");
+    String original = Files.readString(values);
+    String changed = original.replace("\n  mode: selfSigned\n", "\n  mode: " + mode + "\n");
+    assertThat(changed.equals(original)).as("values.yaml sets ca.mode: selfSigned").isEqualTo(mode.equals("selfSigned"));
+    Files.writeString(values, changed);
+    LintResult result = new Helm(copy).lint().strict().call();
+    assertThat(result.isFailed()).as("helm lint (ca.mode=%s): %s", mode, result.getMessages()).isFalse();
   }
 
   @Test
-  void chartLintsClean() {
-    LintResult result = new Helm(CHART).lint().strict().call();
-    assertThat(result.isFailed()).as("helm lint: %s", result.getMessages()).isFalse();
+  void defaultsAreTwoSpreadReplicasWithADisruptionBudget() {
+    RenderedChart chart = RenderedChart.render(Map.of());
+    Map<String, Object> deployment = chart.only("Deployment");
+    assertThat(RenderedChart.at(deployment, "spec.replicas")).isEqualTo(2);
+    Map<String, Object> pod = RenderedChart.map(deployment, "spec.template.spec");
+    assertThat(RenderedChart.at(pod, "affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution"))
+        .asList().hasSize(1);
+    assertThat(RenderedChart.at(pod, "topologySpreadConstraints")).asList().hasSize(1);
+    assertThat(RenderedChart.at(chart.only("PodDisruptionBudget"), "spec.minAvailable")).isEqualTo(1);
+    assertThat(RenderedChart.at(deployment, "spec.strategy.rollingUpdate.maxUnavailable")).isEqualTo(0);
+    assertThat(chart.kinds()).doesNotContain("HorizontalPodAutoscaler", "ServiceMonitor", "NetworkPolicy",
+        "CustomResourceDefinition");
+  }
+
+  @Test
+  void podRunsAsNonRootOnAReadOnlyFilesystemWithoutCapabilities() {
+    RenderedChart chart = RenderedChart.render(Map.of());
+    Map<String, Object> pod = RenderedChart.map(chart.only("Deployment"), "spec.template.spec");
+    assertThat(RenderedChart.at(pod, "securityContext.runAsNonRoot")).isEqualTo(true);
+    assertThat(RenderedChart.at(pod, "securityContext.seccompProfile.type")).isEqualTo("RuntimeDefault");
+    Map<String, Object> container = chart.container();
+    assertThat(RenderedChart.at(container, "securityContext.runAsNonRoot")).isEqualTo(true);
+    assertThat(RenderedChart.at(container, "securityContext.readOnlyRootFilesystem")).isEqualTo(true);
+    assertThat(RenderedChart.at(container, "securityContext.allowPrivilegeEscalation")).isEqualTo(false);
+    assertThat(RenderedChart.at(container, "securityContext.privileged")).isEqualTo(false);
+    assertThat(RenderedChart.at(container, "securityContext.capabilities.drop")).isEqualTo(List.of("ALL"));
+    assertThat(RenderedChart.at(container, "securityContext.capabilities.add")).isNull();
+    assertThat(RenderedChart.at(container, "securityContext.seccompProfile.type")).isEqualTo("RuntimeDefault");
+    assertThat((Integer) RenderedChart.at(container, "securityContext.runAsUser")).isPositive();
+    // The read-only root needs one writable place: /tmp (JVM, Tomcat, gRPC's native TLS library).
+    assertThat(RenderedChart.list(container, "volumeMounts")).anySatisfy(m -> assertThat(m.get("mountPath")).isEqualTo("/tmp"));
+    assertThat(RenderedChart.at(container, "resources.requests.cpu")).isNotNull();
+    assertThat(RenderedChart.at(container, "resources.limits.memory")).isNotNull();
+  }
+
+  @Test
+  void probesUseTheActuatorGroupsOnTheDeclaredMonitoringPort() {
+    RenderedChart chart = RenderedChart.render(Map.of("ports.http", 16014));
+    Map<String, Object> container = chart.container();
+    Map<String, Object> ports = new LinkedHashMap<>();
+    RenderedChart.list(container, "ports").forEach(p -> ports.put((String) p.get("name"), p.get("containerPort")));
+    assertThat(ports).containsEntry("http-monitoring", 16014);
+    assertThat(RenderedChart.at(container, "startupProbe.httpGet.path")).isEqualTo("/actuator/health/liveness");
+    assertThat(RenderedChart.at(container, "readinessProbe.httpGet.path")).isEqualTo("/actuator/health/readiness");
+    assertThat(RenderedChart.at(container, "livenessProbe.httpGet.path")).isEqualTo("/actuator/health/liveness");
+    for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
+      assertThat(RenderedChart.at(container, probe + ".httpGet.port")).as(probe).isEqualTo("http-monitoring");
+    }
+    assertThat(chart.args()).contains("--server.port=16014");
+  }
+
+  @Test
+  void terminationGracePeriodCoversTheDrainWindow() {
+    RenderedChart chart = RenderedChart.render(Map.of("drainWindowSeconds", 45, "terminationGraceMarginSeconds", 10));
+    assertThat(RenderedChart.at(chart.only("Deployment"), "spec.template.spec.terminationGracePeriodSeconds")).isEqualTo(55);
+    // TODO-h11: drain-window argument once the drain lands
   }
 
   @Test
   void deploymentArgumentsBindToGatehouseProperties() {
-    List<Map<String, Object>> docs =
-        render(Map.of("mesh.trustDomain", "corp.example", "debounce.quietPeriod", "250ms", "replicaCount", 3));
-    Map<String, Object> deployment = only(docs, "Deployment");
-    Map<String, Object> spec = map(deployment, "spec");
-    assertThat(spec.get("replicas")).isEqualTo(3);
-    Map<String, Object> container = first(list(map(map(spec, "template"), "spec"), "containers"));
-    @SuppressWarnings("unchecked")
-    List<String> args = (List<String>) container.get("args");
-
-    StandardEnvironment env = new StandardEnvironment();
-    env.getPropertySources().addFirst(new SimpleCommandLinePropertySource(args.toArray(String[]::new)));
-    ConfigurationPropertySources.attach(env);
-    GatehouseProperties bound = Binder.get(env).bindOrCreate("gatehouse", GatehouseProperties.class);
-
+    RenderedChart chart = RenderedChart.render(Map.of("mesh.trustDomain", "corp.example", "debounce.quietPeriod", "250ms",
+        "replicaCount", 3, "mesh.defaultServiceExportTo[0]", "."));
+    assertThat(RenderedChart.at(chart.only("Deployment"), "spec.replicas")).isEqualTo(3);
+    GatehouseProperties bound = ChartArguments.bind(chart.args(), "gatehouse", GatehouseProperties.class);
     assertThat(bound.source()).isEqualTo(SourceMode.KUBERNETES);
     assertThat(bound.trustDomain()).isEqualTo("corp.example");
     assertThat(bound.rootNamespace()).isEqualTo("istio-system");
@@ -65,82 +122,113 @@ class HelmChartTest {
     assertThat(bound.debounce().maxDelay()).isEqualTo(Duration.ofSeconds(10));
     assertThat(bound.grpc().securePort()).isEqualTo(15012);
     assertThat(bound.grpc().plaintextPort()).isEqualTo(15010);
-    assertThat(bound.grpc().address()).isEqualTo("0.0.0.0");
-    assertThat(args).contains("--server.port=15014");
+    assertThat(bound.defaultServiceExportTo()).containsExactly(".");
+    assertThat(chart.args()).contains("--server.port=15014");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"selfSigned", "plugged", "vault", "spire", "auto"})
+  void everyCaModeRendersArgumentsTheApplicationBinds(String mode) {
+    RenderedChart chart = RenderedChart.render(Map.of("ca.mode", mode));
+    assertThat(chart.args()).contains("--gatehouse.ca.mode=" + mode);
+    ChartArguments.assertEveryGatehousePropertyBinds(chart.args());
   }
 
   @Test
-  void rbacGrantsWhatTheCaAndSourcesNeed() {
-    List<Map<String, Object>> docs = render(Map.of());
-    List<String> clusterRules = rules(only(docs, "ClusterRole"));
-    assertThat(clusterRules)
-        .contains(
-            "authentication.k8s.io/tokenreviews:create",
-            "/configmaps:create",
-            "/configmaps:update",
-            "/pods:watch",
-            "discovery.k8s.io/endpointslices:watch",
-            "security.istio.io/authorizationpolicies:watch",
-            "networking.istio.io/destinationrules:watch");
-    // Secrets (CA keys) only in the control plane's own namespace, never cluster-wide.
-    assertThat(clusterRules).noneMatch(r -> r.startsWith("/secrets:"));
-    assertThat(rules(only(docs, "Role"))).contains("/secrets:create", "/secrets:update");
-    assertThat(only(docs, "Service")).isNotNull();
-    assertThat(only(docs, "PodDisruptionBudget")).isNotNull();
+  void pluggedModeMountsTheSecretAndGrantsOnlyIt() {
+    RenderedChart chart = RenderedChart.render(Map.of("ca.mode", "plugged", "ca.plugged.secretName", "corp-intermediate"));
+    assertThat(chart.args()).contains("--gatehouse.ca.plugged-in.secret-name=corp-intermediate",
+        "--gatehouse.ca.plugged-in.dir=/etc/cacerts");
+    Map<String, Object> pod = RenderedChart.map(chart.only("Deployment"), "spec.template.spec");
+    assertThat(RenderedChart.list(pod, "volumes")).anySatisfy(v ->
+        assertThat(RenderedChart.at(v, "secret.secretName")).isEqualTo("corp-intermediate"));
+    assertThat(RenderedChart.list(chart.container(), "volumeMounts")).anySatisfy(m ->
+        assertThat(m.get("mountPath")).isEqualTo("/etc/cacerts"));
+    List<Map<String, Object>> rules = RenderedChart.list(chart.only("Role"), "rules");
+    assertThat(rules).anySatisfy(r -> {
+      assertThat(r.get("resources")).isEqualTo(List.of("secrets"));
+      assertThat(r.get("resourceNames")).isEqualTo(List.of("corp-intermediate"));
+    });
+    // A plugged-in CA never creates a root of its own, so it may not create Secrets.
+    assertThat(rules).noneSatisfy(r -> {
+      assertThat(r.get("resources")).isEqualTo(List.of("secrets"));
+      assertThat(r.get("verbs").toString()).contains("create");
+    });
   }
 
-  private static List<Map<String, Object>> render(Map<String, Object> values) {
-    var cmd = new Helm(CHART).template().withName("gatehouse").withNamespace("istio-system");
-    values.forEach(cmd::set);
-    String out = cmd.call();
-    List<Map<String, Object>> docs = new ArrayList<>();
-    for (Object o : new Yaml().loadAll(out)) {
-      if (o instanceof Map<?, ?> m) {
-        @SuppressWarnings("unchecked")
-        Map<String, Object> doc = (Map<String, Object>) m;
-        docs.add(doc);
-      }
+  @Test
+  void secretsAreNeverGrantedClusterWide() {
+    for (String mode : List.of("selfSigned", "plugged", "auto")) {
+      RenderedChart chart = RenderedChart.render(Map.of("ca.mode", mode));
+      assertThat(RenderedChart.list(chart.only("ClusterRole"), "rules"))
+          .as("ca.mode=%s", mode)
+          .noneSatisfy(r -> assertThat(r.get("resources").toString()).contains("secrets"));
     }
-    return docs;
   }
 
-  private static Map<String, Object> only(List<Map<String, Object>> docs, String kind) {
-    List<Map<String, Object>> found = docs.stream().filter(d -> kind.equals(d.get("kind"))).toList();
-    assertThat(found).as("rendered %s objects", kind).hasSize(1);
-    return found.get(0);
+  @Test
+  void optionalObjectsRenderWhenEnabled() {
+    RenderedChart chart = RenderedChart.render(Map.of(
+        "serviceMonitor.enabled", true, "autoscaling.enabled", true, "autoscaling.maxReplicas", 7,
+        "networkPolicy.enabled", true, "crds.install", true, "priorityClassName", "system-cluster-critical",
+        "podAnnotations.team", "mesh", "extraArgs[0]", "--gatehouse.ca.san-policy=REPLACE"));
+    Map<String, Object> monitor = chart.only("ServiceMonitor");
+    assertThat(RenderedChart.at(monitor, "spec.endpoints")).asList().singleElement()
+        .satisfies(e -> assertThat(((Map<?, ?>) e).get("path")).isEqualTo("/metrics"));
+    assertThat(RenderedChart.at(chart.only("HorizontalPodAutoscaler"), "spec.maxReplicas")).isEqualTo(7);
+    assertThat(RenderedChart.at(chart.only("Deployment"), "spec.replicas")).as("HPA owns the replica count").isNull();
+    List<Map<String, Object>> ingress = RenderedChart.list(chart.only("NetworkPolicy"), "spec.ingress");
+    assertThat(ingress).hasSize(2);
+    List<Map<String, Object>> crds = chart.all("CustomResourceDefinition");
+    assertThat(crds).extracting(c -> RenderedChart.at(c, "metadata.name")).containsExactlyInAnyOrder(
+        "peerauthentications.security.istio.io", "authorizationpolicies.security.istio.io",
+        "requestauthentications.security.istio.io", "destinationrules.networking.istio.io");
+    assertThat(crds).allSatisfy(c -> {
+      assertThat(RenderedChart.at(c, "metadata.annotations")).isEqualTo(Map.of("helm.sh/resource-policy", "keep"));
+      assertThat(RenderedChart.list(c, "spec.versions")).filteredOn(v -> Boolean.TRUE.equals(v.get("storage"))).hasSize(1);
+    });
+    Map<String, Object> pod = RenderedChart.map(chart.only("Deployment"), "spec.template.spec");
+    assertThat(pod.get("priorityClassName")).isEqualTo("system-cluster-critical");
+    assertThat(RenderedChart.at(chart.only("Deployment"), "spec.template.metadata.annotations.team")).isEqualTo("mesh");
+    assertThat(chart.args()).contains("--gatehouse.ca.san-policy=REPLACE");
   }
 
-  private static List<String> rules(Map<String, Object> role) {
-    List<String> out = new ArrayList<>();
-    for (Map<String, Object> rule : listOfMaps(role.get("rules"))) {
-      for (Object group : (List<?>) rule.get("apiGroups")) {
-        for (Object resource : (List<?>) rule.get("resources")) {
-          for (Object verb : (List<?>) rule.get("verbs")) {
-            out.add(group + "/" + resource + ":" + verb);
-          }
-        }
-      }
-    }
-    return out;
+  @Test
+  void singleReplicaHasNoDisruptionBudget() {
+    assertThat(RenderedChart.render(Map.of("replicaCount", 1)).kinds()).doesNotContain("PodDisruptionBudget");
   }
 
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> map(Map<String, Object> m, String key) {
-    return (Map<String, Object>) m.get(key);
+  /** A typo or a wrong type fails {@code helm template}/{@code helm install}, not the running pod. */
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "replicaCount: two",                          // wrong type
+      "replicas: 3",                                // unknown top-level key (typo of replicaCount)
+      "ca:\n  mode: selfsigned",                    // not one of the CA modes
+      "ca:\n  selfSigned:\n    secretNmae: x",      // typo in a nested key
+      "debounce:\n  quietPeriod: 100 millis",       // not a duration
+      "ports:\n  grpcSecure: 70000",                // port out of range
+      "replicaCount: 0",                            // below the minimum
+      "mesh:\n  defaultMtlsMode: strict",           // Istio's enum is upper case
+      "leaderElection:\n  leaseDuration: 15",       // a duration needs its unit
+      "extraArgs: [\"gatehouse.ca.mode=vault\"]",   // not an argument (no leading --)
+      "mesh:\n  trustDomain: Corp_Example",         // not a DNS name
+      "ca:\n  vault:\n    adress: https://vault:8200", // unknown key in the upstream CA block
+  })
+  void schemaRefusesBadValues(String yaml) throws Exception {
+    Path values = Files.createTempFile("gatehouse-bad-values", ".yaml");
+    Files.writeString(values, yaml + "\n");
+    assertThatThrownBy(() -> new Helm(RenderedChart.CHART).template().withName("gatehouse").withNamespace("istio-system")
+        .withValuesFile(values).call())
+        .as("values %s", yaml)
+        .hasMessageContaining("values don't meet the specifications of the schema");
   }
 
-  @SuppressWarnings("unchecked")
-  private static List<Object> list(Map<String, Object> m, String key) {
-    return (List<Object>) m.get(key);
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> first(List<Object> l) {
-    return (Map<String, Object>) l.get(0);
-  }
-
-  @SuppressWarnings("unchecked")
-  private static List<Map<String, Object>> listOfMaps(Object o) {
-    return (List<Map<String, Object>>) o;
+  @Test
+  void crossFieldMistakesFailTheRender() {
+    assertThatThrownBy(() -> RenderedChart.render(Map.of("autoscaling.enabled", true, "autoscaling.minReplicas", 6,
+        "autoscaling.maxReplicas", 3)))
+        .hasMessageContaining("autoscaling.minReplicas (6) must not exceed autoscaling.maxReplicas (3)");
+    assertThatThrownBy(() -> RenderedChart.render(Map.of("ports.http", 15012)))
+        .hasMessageContaining("must differ");
   }
 }
