@@ -15,6 +15,7 @@ import java.util.Objects;
  *     container named {@code istio-proxy}
  * @param proxylessGrpc true when the pod runs proxyless gRPC (annotation {@code inject.istio.io/templates}
  *     containing {@code grpc-agent} or {@code grpc-simple}, or {@code proxyless.gatehouse.dev/grpc: "true"})
+ * @param probes the liveness/readiness/startup probes of its serving containers that connect to a port
  */
 public record Workload(
     ResourceMeta meta,
@@ -22,13 +23,26 @@ public record Workload(
     String ip,
     List<ContainerPort> ports,
     boolean hasSidecar,
-    boolean proxylessGrpc) implements MeshObject {
+    boolean proxylessGrpc,
+    List<WorkloadProbe> probes) implements MeshObject {
 
   public Workload {
     Objects.requireNonNull(meta, "meta");
     serviceAccount = serviceAccount == null || serviceAccount.isBlank() ? "default" : serviceAccount;
     ip = ip == null ? "" : ip;
     ports = ports == null ? List.of() : List.copyOf(ports);
+    probes = probes == null ? List.of() : List.copyOf(probes);
+  }
+
+  /** A workload without probes. */
+  public Workload(
+      ResourceMeta meta,
+      String serviceAccount,
+      String ip,
+      List<ContainerPort> ports,
+      boolean hasSidecar,
+      boolean proxylessGrpc) {
+    this(meta, serviceAccount, ip, ports, hasSidecar, proxylessGrpc, List.of());
   }
 
   public String name() {

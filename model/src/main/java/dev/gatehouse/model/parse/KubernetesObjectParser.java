@@ -19,6 +19,7 @@ import dev.gatehouse.model.ServiceAccountInfo;
 import dev.gatehouse.model.ServiceInfo;
 import dev.gatehouse.model.ServicePort;
 import dev.gatehouse.model.Workload;
+import dev.gatehouse.model.WorkloadProbe;
 import dev.gatehouse.model.parse.RawFields.MalformedFieldException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -488,6 +489,8 @@ public final class KubernetesObjectParser {
     }
     boolean istioProxyContainer = false;
     List<ContainerPort> ports = new ArrayList<>();
+    List<Map<?, ?>> serving = new ArrayList<>();
+    List<String> servingPaths = new ArrayList<>();
     for (String field : List.of("containers", "initContainers")) {
       List<?> containers = RawFields.list(spec, field, "spec." + field);
       for (int i = 0; i < containers.size(); i++) {
@@ -497,16 +500,60 @@ public final class KubernetesObjectParser {
           istioProxyContainer = true;
         }
         // An init container with restartPolicy Always is a native sidecar: it runs, and serves, beside the app.
-        boolean serving =
+        boolean serves =
             field.equals("containers") || RawFields.string(c, "restartPolicy", path + ".restartPolicy").equals("Always");
-        if (serving) {
+        if (serves) {
           ports.addAll(containerPorts(c, path));
+          serving.add(c);
+          servingPaths.add(path);
         }
       }
     }
+    List<WorkloadProbe> probes = new ArrayList<>();
+    for (int i = 0; i < serving.size(); i++) {
+      try {
+        probes.addAll(probes(serving.get(i), servingPaths.get(i), ports));
+      } catch (MalformedFieldException e) {
+        // Probes only inform analysis: an odd probe never costs the pod its place in the mesh.
+      }
+    }
     boolean hasSidecar = "istio".equals(meta.labels().get(TLS_MODE_LABEL)) || istioProxyContainer;
-    Workload w = new Workload(meta, serviceAccount, ip, ports, hasSidecar, proxylessGrpc(meta.annotations()));
+    Workload w = new Workload(meta, serviceAccount, ip, ports, hasSidecar, proxylessGrpc(meta.annotations()), probes);
     return parsed(meta, w);
+  }
+
+  /**
+   * The probes of one container that connect to a port (httpGet, tcpSocket, grpc; exec probes connect to nothing).
+   * A named port resolves against the pod's container ports, as the kubelet does; an unknown name gives port 0.
+   */
+  private static List<WorkloadProbe> probes(Map<?, ?> container, String path, List<ContainerPort> podPorts) {
+    List<WorkloadProbe> out = new ArrayList<>();
+    String name = RawFields.string(container, "name", path + ".name");
+    for (String kind : List.of("liveness", "readiness", "startup")) {
+      String probePath = path + "." + kind + "Probe";
+      Map<?, ?> probe = RawFields.map(container, kind + "Probe", probePath);
+      for (String handler : List.of("httpGet", "tcpSocket", "grpc")) {
+        Map<?, ?> h = RawFields.map(probe, handler, probePath + "." + handler);
+        if (h.isEmpty()) {
+          continue;
+        }
+        Object port = h.get("port");
+        Optional<Integer> number = port == null ? Optional.empty() : RawFields.integerValue(port);
+        if (number.isPresent()) {
+          out.add(new WorkloadProbe(name, kind, handler, number.get(), ""));
+        } else if (port != null) {
+          String portName = RawFields.string(h, "port", probePath + "." + handler + ".port");
+          int resolved = 0;
+          for (ContainerPort cp : podPorts) {
+            if (cp.name().equals(portName)) {
+              resolved = cp.port();
+            }
+          }
+          out.add(new WorkloadProbe(name, kind, handler, resolved, portName));
+        }
+      }
+    }
+    return out;
   }
 
   private static List<ContainerPort> containerPorts(Map<?, ?> container, String path) {

@@ -12,6 +12,7 @@ import dev.gatehouse.model.ServiceAccountInfo;
 import dev.gatehouse.model.ServiceInfo;
 import dev.gatehouse.model.ServicePort;
 import dev.gatehouse.model.Workload;
+import dev.gatehouse.model.WorkloadProbe;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -70,6 +71,40 @@ class CoreObjectParsingTest {
     assertThat(w.hasSidecar()).isTrue();
     assertThat(w.proxylessGrpc()).isFalse();
     assertThat(w.inMesh()).isTrue();
+  }
+
+  @Test
+  void probesNameTheirPortsAndNamedPortsResolveAgainstTheContainers() {
+    MeshSnapshotLoader.Loaded loaded = MeshSnapshotLoader.load("""
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web-0, namespace: shop}
+        spec:
+          containers:
+          - name: web
+            ports: [{name: http, containerPort: 8080}, {name: admin, containerPort: 9901}]
+            livenessProbe: {httpGet: {path: /healthz, port: http}}
+            readinessProbe: {tcpSocket: {port: 8080}}
+            startupProbe: {exec: {command: [true]}}
+          - name: grpc
+            readinessProbe: {grpc: {port: "7070"}}
+            livenessProbe: {httpGet: {port: nope}}
+          - name: odd
+            livenessProbe: {httpGet: {port: [1]}}
+          initContainers:
+          - name: setup
+            readinessProbe: {tcpSocket: {port: 1234}}
+        status: {podIP: 127.0.0.40}
+        """, MeshConfig.defaults());
+    Workload w = loaded.snapshot().workload(ObjectKey.of("shop", "web-0")).orElseThrow();
+    assertThat(loaded.problems()).isEmpty();
+    // exec probes connect to nothing; an init container that is not a native sidecar never serves; an odd probe is
+    // skipped without losing the pod.
+    assertThat(w.probes()).containsExactly(
+        new WorkloadProbe("web", "liveness", "httpGet", 8080, "http"),
+        new WorkloadProbe("web", "readiness", "tcpSocket", 8080, ""),
+        new WorkloadProbe("grpc", "liveness", "httpGet", 0, "nope"),
+        new WorkloadProbe("grpc", "readiness", "grpc", 7070, ""));
   }
 
   @Test

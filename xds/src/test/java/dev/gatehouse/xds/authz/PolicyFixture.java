@@ -8,6 +8,7 @@ import dev.gatehouse.model.ObjectKey;
 import dev.gatehouse.model.Workload;
 import dev.gatehouse.model.parse.MeshSnapshotLoader;
 import dev.gatehouse.xds.ProxyKind;
+import dev.gatehouse.xds.dataplane.EnvoyFilterChainEvaluator;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import java.util.List;

@@ -1,16 +1,17 @@
 package dev.gatehouse.xds.authz;
 
-import static dev.gatehouse.xds.authz.EnvoyFilterChainEvaluator.Decision.ALLOW;
-import static dev.gatehouse.xds.authz.EnvoyFilterChainEvaluator.Decision.DENY_EXT_AUTHZ;
-import static dev.gatehouse.xds.authz.EnvoyFilterChainEvaluator.Decision.DENY_RBAC;
-import static dev.gatehouse.xds.authz.EnvoyFilterChainEvaluator.Decision.REJECT_JWT;
+import static dev.gatehouse.xds.dataplane.EnvoyFilterChainEvaluator.Decision.ALLOW;
+import static dev.gatehouse.xds.dataplane.EnvoyFilterChainEvaluator.Decision.DENY_EXT_AUTHZ;
+import static dev.gatehouse.xds.dataplane.EnvoyFilterChainEvaluator.Decision.DENY_RBAC;
+import static dev.gatehouse.xds.dataplane.EnvoyFilterChainEvaluator.Decision.REJECT_JWT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gatehouse.model.MeshConfig;
 import dev.gatehouse.model.MtlsMode;
-import dev.gatehouse.xds.authz.EnvoyFilterChainEvaluator.Decision;
-import dev.gatehouse.xds.authz.EnvoyFilterChainEvaluator.Request;
-import dev.gatehouse.xds.authz.EnvoyFilterChainEvaluator.Token;
+import dev.gatehouse.xds.dataplane.EnvoyFilterChainEvaluator;
+import dev.gatehouse.xds.dataplane.EnvoyFilterChainEvaluator.Decision;
+import dev.gatehouse.xds.dataplane.EnvoyFilterChainEvaluator.Request;
+import dev.gatehouse.xds.dataplane.EnvoyFilterChainEvaluator.Token;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
