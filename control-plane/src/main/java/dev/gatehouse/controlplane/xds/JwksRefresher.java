@@ -94,8 +94,8 @@ public final class JwksRefresher implements AutoCloseable {
     if (remoteMode) {
       Set<String> remote = fetchedByProxies;
       // A null cluster makes the translator inline the fetched key set instead of sending remote_jwks.
-      a = new AuthzOptions(a.extAuthzProviders(), true, a.clockSkewSeconds(), a.jwks(),
-          uri -> remote.contains(uri.toString()) ? RemoteJwksCluster.outboundClusterFor(uri) : null);
+      a = a.withRemoteJwks(true)
+          .withRemoteJwksCluster(uri -> remote.contains(uri.toString()) ? RemoteJwksCluster.outboundClusterFor(uri) : null);
     }
     return configured.withAuthz(a);
   }

@@ -34,7 +34,8 @@ public final class MeshTranslationOptions {
     AuthzOptions authz = AuthzOptions.defaults()
         .withRemoteJwks(p.jwks().mode() == JwksMode.REMOTE)
         .withClockSkewSeconds(clockSkewSeconds(p.jwks().clockSkew()));
-    authz = authz.withExtAuthzProviders(extAuthzProviders(p.extensionProviders()).toArray(ExtAuthzProvider[]::new));
+    authz = authz.withExtAuthzProviders(extAuthzProviders(p.extensionProviders()).toArray(ExtAuthzProvider[]::new))
+        .withMultipleCustomProviders(p.multipleCustomAuthzProviders());
     return TranslationOptions.defaults().withPlaintextInboundPorts(ports).withAuthz(authz);
   }
 
@@ -104,12 +105,29 @@ public final class MeshTranslationOptions {
         }
       }
       if (grpc && (e.pathPrefix() != null || e.includeRequestHeadersInCheck() != null
-          || e.headersToUpstreamOnAllow() != null || e.headersToDownstreamOnDeny() != null)) {
+          || e.headersToUpstreamOnAllow() != null || e.headersToDownstreamOnDeny() != null
+          || e.headersToDownstreamOnAllow() != null || e.includeAdditionalHeadersInCheck() != null)) {
         throw new IllegalArgumentException(where + ": path-prefix and header lists are for envoy-ext-authz-http only");
       }
-      out.add(new ExtAuthzProvider(p.name(), grpc ? ExtAuthzProvider.Protocol.GRPC : ExtAuthzProvider.Protocol.HTTP,
-          host, e.port(), e.timeout(), e.failOpen(), status, e.pathPrefix(), e.includeRequestHeadersInCheck(),
-          e.headersToUpstreamOnAllow(), e.headersToDownstreamOnDeny()));
+      ExtAuthzProvider.RequestBody body = null;
+      if (e.includeRequestBodyInCheck() != null) {
+        Integer max = e.includeRequestBodyInCheck().maxRequestBytes();
+        if (max == null || max <= 0) {
+          throw new IllegalArgumentException(
+              where + ".include-request-body-in-check.max-request-bytes is required (> 0): " + max);
+        }
+        body = new ExtAuthzProvider.RequestBody(max, e.includeRequestBodyInCheck().allowPartialMessage(),
+            e.includeRequestBodyInCheck().packAsBytes());
+      }
+      try {
+        out.add(new ExtAuthzProvider(p.name(), grpc ? ExtAuthzProvider.Protocol.GRPC : ExtAuthzProvider.Protocol.HTTP,
+            host, e.port(), e.timeout(), e.failOpen(), status, e.pathPrefix(), e.includeRequestHeadersInCheck(),
+            e.headersToUpstreamOnAllow(), e.headersToDownstreamOnDeny(), e.headersToDownstreamOnAllow(),
+            e.includeAdditionalHeadersInCheck(), body));
+      } catch (IllegalArgumentException ex) {
+        // The provider's own checks (header names, wildcards); say which property to fix.
+        throw new IllegalArgumentException(where + ": " + ex.getMessage(), ex);
+      }
     }
     return out;
   }

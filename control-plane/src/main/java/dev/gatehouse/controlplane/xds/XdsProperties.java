@@ -2,6 +2,7 @@ package dev.gatehouse.controlplane.xds;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -19,6 +20,9 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *     probes, Prometheus scrapes); each use is reported as a translation notice
  * @param extensionProviders ext_authz services CUSTOM AuthorizationPolicies may name (Istio:
  *     {@code meshConfig.extensionProviders})
+ * @param multipleCustomAuthzProviders false (default, Istio's): a workload whose CUSTOM policies name two providers
+ *     denies what any of them would have judged; true: each provider checks its own rules (Istio 1.30+
+ *     {@code PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS=true})
  */
 @ConfigurationProperties("gatehouse.xds")
 public record XdsProperties(
@@ -26,7 +30,8 @@ public record XdsProperties(
     @DefaultValue("0") int pushThrottle,
     @DefaultValue Jwks jwks,
     List<Integer> plaintextInboundPorts,
-    List<ExtensionProvider> extensionProviders) {
+    List<ExtensionProvider> extensionProviders,
+    @DefaultValue("false") boolean multipleCustomAuthzProviders) {
 
   public XdsProperties {
     plaintextInboundPorts = plaintextInboundPorts == null ? List.of() : List.copyOf(plaintextInboundPorts);
@@ -88,6 +93,11 @@ public record XdsProperties(
    * @param includeRequestHeadersInCheck HTTP only: request headers sent to the provider
    * @param headersToUpstreamOnAllow HTTP only: provider response headers copied upstream on allow
    * @param headersToDownstreamOnDeny HTTP only: provider response headers copied downstream on deny
+   * @param headersToDownstreamOnAllow HTTP only: provider response headers copied downstream on allow
+   * @param includeAdditionalHeadersInCheck HTTP only: headers (name: value) added to every check request
+   * @param includeRequestBodyInCheck send the request body with the check (HTTP chains)
+   *
+   * <p>Header names in the lists may be exact, {@code prefix*} or {@code *suffix} (case-insensitive), as in Istio.
    */
   public record EnvoyExtAuthz(
       String service,
@@ -98,5 +108,17 @@ public record XdsProperties(
       String pathPrefix,
       List<String> includeRequestHeadersInCheck,
       List<String> headersToUpstreamOnAllow,
-      List<String> headersToDownstreamOnDeny) {}
+      List<String> headersToDownstreamOnDeny,
+      List<String> headersToDownstreamOnAllow,
+      Map<String, String> includeAdditionalHeadersInCheck,
+      RequestBody includeRequestBodyInCheck) {}
+
+  /**
+   * Istio's {@code EnvoyExternalAuthorizationRequestBody}.
+   *
+   * @param maxRequestBytes bytes of body held for the check (required, > 0); a larger body gets 413
+   * @param allowPartialMessage send the first {@code maxRequestBytes} instead of answering 413
+   * @param packAsBytes gRPC providers: send the body as raw bytes instead of a UTF-8 string
+   */
+  public record RequestBody(Integer maxRequestBytes, boolean allowPartialMessage, boolean packAsBytes) {}
 }

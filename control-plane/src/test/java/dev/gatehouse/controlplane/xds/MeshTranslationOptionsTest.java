@@ -28,6 +28,7 @@ class MeshTranslationOptionsTest {
     assertThat(o.authz().remoteJwks()).isFalse();
     assertThat(o.authz().clockSkewSeconds()).isEqualTo(AuthzOptions.DEFAULT_CLOCK_SKEW_SECONDS);
     assertThat(o.authz().extAuthzProviders()).isEmpty();
+    assertThat(o.authz().multipleCustomProviders()).as("Istio: one CUSTOM provider per workload").isFalse();
     assertThat(o.plaintextInboundPorts()).isEmpty();
     assertThat(MeshTranslationOptions.timings(p.jwks())).isEqualTo(JwksResolver.Timings.ISTIO);
   }
@@ -52,7 +53,14 @@ class MeshTranslationOptionsTest {
         Map.entry("gatehouse.xds.extension-providers[1].envoy-ext-authz-http.fail-open", "true"),
         Map.entry("gatehouse.xds.extension-providers[1].envoy-ext-authz-http.status-on-error", "503"),
         Map.entry("gatehouse.xds.extension-providers[1].envoy-ext-authz-http.path-prefix", "/check"),
-        Map.entry("gatehouse.xds.extension-providers[1].envoy-ext-authz-http.include-request-headers-in-check", "x-user")));
+        Map.entry("gatehouse.xds.extension-providers[1].envoy-ext-authz-http.include-request-headers-in-check", "x-user,x-auth-*"),
+        Map.entry("gatehouse.xds.extension-providers[1].envoy-ext-authz-http.headers-to-downstream-on-allow", "*-trace"),
+        Map.entry("gatehouse.xds.extension-providers[1].envoy-ext-authz-http.include-additional-headers-in-check.x-tenant", "acme"),
+        Map.entry("gatehouse.xds.extension-providers[1].envoy-ext-authz-http.include-request-body-in-check.max-request-bytes", "4096"),
+        Map.entry("gatehouse.xds.extension-providers[1].envoy-ext-authz-http.include-request-body-in-check.allow-partial-message", "true"),
+        Map.entry("gatehouse.xds.extensionProviders[0].envoyExtAuthzGrpc.includeRequestBodyInCheck.maxRequestBytes", "1024"),
+        Map.entry("gatehouse.xds.extensionProviders[0].envoyExtAuthzGrpc.includeRequestBodyInCheck.packAsBytes", "true"),
+        Map.entry("gatehouse.xds.multiple-custom-authz-providers", "true")));
     TranslationOptions o = MeshTranslationOptions.from(p);
     assertThat(o.authz().remoteJwks()).isTrue();
     assertThat(o.authz().clockSkewSeconds()).isEqualTo(30);
@@ -69,7 +77,12 @@ class MeshTranslationOptionsTest {
     assertThat(http.failOpen()).isTrue();
     assertThat(http.statusOnError()).isEqualTo(503);
     assertThat(http.pathPrefix()).isEqualTo("/check");
-    assertThat(http.includeRequestHeadersInCheck()).containsExactly("x-user");
+    assertThat(http.includeRequestHeadersInCheck()).containsExactly("x-user", "x-auth-*");
+    assertThat(http.headersToDownstreamOnAllow()).containsExactly("*-trace");
+    assertThat(http.includeAdditionalHeadersInCheck()).containsExactly(Map.entry("x-tenant", "acme"));
+    assertThat(http.includeRequestBodyInCheck()).isEqualTo(new ExtAuthzProvider.RequestBody(4096, true, false));
+    assertThat(opa.includeRequestBodyInCheck()).isEqualTo(new ExtAuthzProvider.RequestBody(1024, false, true));
+    assertThat(o.authz().multipleCustomProviders()).isTrue();
     assertThat(MeshTranslationOptions.timings(p.jwks()))
         .isEqualTo(new JwksResolver.Timings(Duration.ofSeconds(2), Duration.ofMinutes(5), Duration.ofSeconds(10),
             Duration.ofSeconds(1)));
@@ -93,6 +106,9 @@ class MeshTranslationOptionsTest {
     assertThat(http.statusOnError()).isEqualTo(503);
     assertThat(http.includeRequestHeadersInCheck()).containsExactly("authorization", "cookie");
     assertThat(http.headersToDownstreamOnDeny()).containsExactly("set-cookie");
+    assertThat(http.headersToUpstreamOnAllow()).containsExactly("x-auth-request-*");
+    assertThat(http.includeAdditionalHeadersInCheck()).containsExactly(Map.entry("x-auth-source", "mesh"));
+    assertThat(http.includeRequestBodyInCheck()).isEqualTo(new ExtAuthzProvider.RequestBody(8192, true, false));
   }
 
   @Test
@@ -112,6 +128,26 @@ class MeshTranslationOptionsTest {
         "gatehouse.xds.extension-providers[1].envoy-ext-authz-grpc.service", "b.x.svc.cluster.local",
         "gatehouse.xds.extension-providers[1].envoy-ext-authz-grpc.port", "2"))))
         .hasMessageContaining("duplicate name");
+    String http = "gatehouse.xds.extension-providers[0].envoy-ext-authz-http.";
+    assertThatThrownBy(() -> MeshTranslationOptions.from(bind(Map.of(
+        "gatehouse.xds.extension-providers[0].name", "h", http + "service", "h.x.svc.cluster.local", http + "port", "80",
+        http + "headers-to-upstream-on-allow", "x-a,*"))))
+        .hasMessageContaining("gatehouse.xds.extension-providers[0] (h).envoy-ext-authz-http: ext_authz provider h: "
+            + "headersToUpstreamOnAllow: a single wildcard (\"*\") is not supported");
+    assertThatThrownBy(() -> MeshTranslationOptions.from(bind(Map.of(
+        "gatehouse.xds.extension-providers[0].name", "h", http + "service", "h.x.svc.cluster.local", http + "port", "80",
+        http + "include-request-body-in-check.allow-partial-message", "true"))))
+        .hasMessageContaining("(h).envoy-ext-authz-http.include-request-body-in-check.max-request-bytes is required");
+    assertThatThrownBy(() -> MeshTranslationOptions.from(bind(Map.of(
+        "gatehouse.xds.extension-providers[0].name", "h", http + "service", "h.x.svc.cluster.local", http + "port", "80",
+        http + "include-additional-headers-in-check.[x tenant]", "acme"))))
+        .hasMessageContaining("includeAdditionalHeadersInCheck: not a header name: x tenant");
+    assertThatThrownBy(() -> MeshTranslationOptions.from(bind(Map.of(
+        "gatehouse.xds.extension-providers[0].name", "g",
+        "gatehouse.xds.extension-providers[0].envoy-ext-authz-grpc.service", "g.x.svc.cluster.local",
+        "gatehouse.xds.extension-providers[0].envoy-ext-authz-grpc.port", "80",
+        "gatehouse.xds.extension-providers[0].envoy-ext-authz-grpc.include-additional-headers-in-check.x-a", "1"))))
+        .hasMessageContaining("header lists are for envoy-ext-authz-http only");
     assertThatThrownBy(() -> MeshTranslationOptions.from(bind(Map.of("gatehouse.xds.plaintext-inbound-ports", "0"))))
         .hasMessageContaining("gatehouse.xds.plaintext-inbound-ports");
     assertThatThrownBy(() -> MeshTranslationOptions.from(bind(Map.of("gatehouse.xds.jwks.clock-skew", "1500ms"))))

@@ -15,13 +15,17 @@ import java.util.function.Function;
  * @param jwks the key sets fetched so far for {@code jwksUri}s (ignored when {@code remoteJwks})
  * @param remoteJwksCluster for {@code remoteJwks}: the cluster name that reaches a JWKS URI's host and port; the
  *     default is Istio's {@code outbound|<port>||<host>} (see {@link RemoteJwksCluster})
+ * @param multipleCustomProviders false (default, Istio's): a workload whose CUSTOM policies name more than one
+ *     provider gets every CUSTOM rule installed as a DENY rule, whichever provider it names; true: each provider gets
+ *     its own shadow RBAC + ext_authz pair (Istio 1.30+ with PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS=true)
  */
 public record AuthzOptions(
     Map<String, ExtAuthzProvider> extAuthzProviders,
     boolean remoteJwks,
     int clockSkewSeconds,
     JwksSnapshot jwks,
-    Function<java.net.URI, String> remoteJwksCluster) {
+    Function<java.net.URI, String> remoteJwksCluster,
+    boolean multipleCustomProviders) {
 
   public static final int DEFAULT_CLOCK_SKEW_SECONDS = 60;
 
@@ -35,7 +39,7 @@ public record AuthzOptions(
   }
 
   public static AuthzOptions defaults() {
-    return new AuthzOptions(Map.of(), false, DEFAULT_CLOCK_SKEW_SECONDS, JwksSnapshot.EMPTY, null);
+    return new AuthzOptions(Map.of(), false, DEFAULT_CLOCK_SKEW_SECONDS, JwksSnapshot.EMPTY, null, false);
   }
 
   public AuthzOptions withExtAuthzProviders(ExtAuthzProvider... providers) {
@@ -43,18 +47,28 @@ public record AuthzOptions(
     for (ExtAuthzProvider p : providers) {
       m.put(p.name(), p);
     }
-    return new AuthzOptions(m, remoteJwks, clockSkewSeconds, jwks, remoteJwksCluster);
+    return new AuthzOptions(m, remoteJwks, clockSkewSeconds, jwks, remoteJwksCluster, multipleCustomProviders);
   }
 
   public AuthzOptions withJwks(JwksSnapshot snapshot) {
-    return new AuthzOptions(extAuthzProviders, remoteJwks, clockSkewSeconds, Objects.requireNonNull(snapshot), remoteJwksCluster);
+    return new AuthzOptions(extAuthzProviders, remoteJwks, clockSkewSeconds, Objects.requireNonNull(snapshot), remoteJwksCluster,
+        multipleCustomProviders);
   }
 
   public AuthzOptions withRemoteJwks(boolean remote) {
-    return new AuthzOptions(extAuthzProviders, remote, clockSkewSeconds, jwks, remoteJwksCluster);
+    return new AuthzOptions(extAuthzProviders, remote, clockSkewSeconds, jwks, remoteJwksCluster, multipleCustomProviders);
   }
 
   public AuthzOptions withClockSkewSeconds(int seconds) {
-    return new AuthzOptions(extAuthzProviders, remoteJwks, seconds, jwks, remoteJwksCluster);
+    return new AuthzOptions(extAuthzProviders, remoteJwks, seconds, jwks, remoteJwksCluster, multipleCustomProviders);
+  }
+
+  /** {@code cluster} null for a URI = Gatehouse inlines its key set instead of sending remote_jwks. */
+  public AuthzOptions withRemoteJwksCluster(Function<java.net.URI, String> cluster) {
+    return new AuthzOptions(extAuthzProviders, remoteJwks, clockSkewSeconds, jwks, cluster, multipleCustomProviders);
+  }
+
+  public AuthzOptions withMultipleCustomProviders(boolean allowed) {
+    return new AuthzOptions(extAuthzProviders, remoteJwks, clockSkewSeconds, jwks, remoteJwksCluster, allowed);
   }
 }

@@ -6,8 +6,11 @@ import dev.gatehouse.xds.ProxyKind;
 enum ChainTarget {
   /** Envoy sidecar, HTTP connection manager: everything. */
   SIDECAR_HTTP(true, true, true),
-  /** Envoy sidecar, plain TCP chain (network RBAC): connection attributes only. */
-  SIDECAR_TCP(false, false, false),
+  /**
+   * Envoy sidecar, plain TCP chain (network RBAC): connection attributes, plus the dynamic metadata of other
+   * network filters ({@code experimental.envoy.filters.*}), which Istio keeps on TCP chains.
+   */
+  SIDECAR_TCP(false, false, true),
   /**
    * grpc-java xDS server: HTTP attributes, but no jwt_authn (so no JWT payload metadata) and its RBAC parser
    * rejects metadata and uri_template matchers (it NACKs the whole listener), so those are unavailable.
@@ -54,7 +57,10 @@ enum ChainTarget {
     }
   }
 
-  /** Matchers only Envoy implements (uri_template, dynamic metadata of other filters). */
+  /**
+   * Matchers only Envoy implements (uri_template, dynamic metadata of other filters); Envoy has them on HTTP and TCP
+   * chains alike, only proxyless gRPC lacks them.
+   */
   void requireEnvoy(String key) throws Unavailable {
     if (!envoyOnlyMatchers) {
       throw new Unavailable("\"" + key + "\" needs a matcher proxyless gRPC's RBAC does not support");

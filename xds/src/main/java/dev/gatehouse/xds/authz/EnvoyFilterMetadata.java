@@ -7,7 +7,9 @@ import java.util.List;
 
 /**
  * {@code when: experimental.envoy.filters.<filter>[<key>]}: dynamic metadata written by another Envoy filter;
- * a value "[v]" matches a list containing v, otherwise a string (Istio envoyFilterGenerator). Envoy only.
+ * a value "[v]" matches a list containing v, otherwise a string (Istio envoyFilterGenerator). Envoy sidecars
+ * evaluate it on HTTP and TCP chains (the network RBAC filter reads the connection's dynamic metadata); proxyless
+ * gRPC has no such matcher, so there it is {@link Unavailable}.
  */
 final class EnvoyFilterMetadata implements PermissionAttribute {
   static final EnvoyFilterMetadata INSTANCE = new EnvoyFilterMetadata();

@@ -135,6 +135,7 @@ public final class InboundPolicyFilters {
             "requests matching its rules are denied"));
       }
     });
+    customProviderConflicts(snapshot, authz, options).forEach(errs::add);
     authn.values().stream().flatMap(List::stream).forEach(t -> {
       t.failure().ifPresent(errs::add);
       if (!t.failed()) {
@@ -161,6 +162,49 @@ public final class InboundPolicyFilters {
       });
     }
     return out;
+  }
+
+  /**
+   * One error per CUSTOM policy that meets a CUSTOM policy of another provider on some workload (Istio: "only 1
+   * provider can be used per workload"), naming the first such workload. Only looked for when the snapshot's CUSTOM
+   * policies name more than one provider at all.
+   */
+  private static List<TranslationError> customProviderConflicts(
+      MeshSnapshot snapshot, Map<String, List<AuthorizationPolicyTranslation>> authz, AuthzOptions options) {
+    List<AuthorizationPolicyTranslation> all = authz.values().stream().flatMap(List::stream).toList();
+    if (!RbacFilterBuilder.providersConflict(all, options)) {
+      return List.of();
+    }
+    String root = snapshot.mesh().rootNamespace();
+    Map<String, TranslationError> byPolicy = new java.util.TreeMap<>();
+    Set<ScopeKey> seen = new java.util.HashSet<>();
+    List<Workload> workloads = new ArrayList<>(snapshot.workloads().values());
+    workloads.sort(java.util.Comparator.comparing(w -> w.key().toString()));
+    for (Workload w : workloads) {
+      if (!seen.add(new ScopeKey(w.namespace(), w.labels()))) {
+        continue;
+      }
+      List<AuthorizationPolicyTranslation> custom = new ArrayList<>();
+      for (AuthorizationPolicyTranslation t : attachedAuthz(root, authz, w.namespace(), w.labels())) {
+        if (t.kind() == AuthorizationPolicyTranslation.Kind.CUSTOM) {
+          custom.add(t);
+        }
+      }
+      java.util.SortedSet<String> providers = RbacFilterBuilder.customProviders(custom);
+      if (providers.size() < 2) {
+        continue;
+      }
+      for (AuthorizationPolicyTranslation t : custom) {
+        if (!t.failed()) {
+          byPolicy.putIfAbsent(t.key().toString(), new TranslationError("AuthorizationPolicy " + t.key(),
+              "CUSTOM providers " + providers + " meet on workload " + w.key()
+                  + "; one provider per workload is allowed (Istio), gatehouse.xds.multiple-custom-authz-providers"
+                  + " lifts this",
+              "its rules deny on that workload (-deny-due-to-bad-CUSTOM-action), whichever provider they name"));
+        }
+      }
+    }
+    return List.copyOf(byPolicy.values());
   }
 
   private static JwtAuthenticationBuilder.Settings jwtSettings(AuthzOptions options) {
@@ -202,25 +246,36 @@ public final class InboundPolicyFilters {
   }
 
   private PolicySet resolve(ScopeKey scope) {
-    List<AuthorizationPolicyTranslation> az = new ArrayList<>();
     List<RequestAuthenticationTranslation> an = new ArrayList<>();
-    List<String> namespaces =
-        scope.namespace().equals(rootNamespace) ? List.of(rootNamespace) : List.of(rootNamespace, scope.namespace());
-    for (String ns : namespaces) {
-      for (AuthorizationPolicyTranslation t : authzByNamespace.getOrDefault(ns, List.of())) {
-        if (t.attaches(rootNamespace, scope.namespace(), scope.labels())) {
-          az.add(t);
-        }
-      }
+    for (String ns : namespacesFor(rootNamespace, scope.namespace())) {
       for (RequestAuthenticationTranslation t : authnByNamespace.getOrDefault(ns, List.of())) {
         if (t.attaches(rootNamespace, scope.namespace(), scope.labels())) {
           an.add(t);
         }
       }
     }
-    PolicySet set = new PolicySet(List.copyOf(az), List.copyOf(an));
+    PolicySet set = new PolicySet(
+        attachedAuthz(rootNamespace, authzByNamespace, scope.namespace(), scope.labels()), List.copyOf(an));
     // One instance per distinct set, so filter memo lookups mostly hit on identity.
     return interned.computeIfAbsent(set, s -> s);
+  }
+
+  /** Policies apply from the root namespace first, then from the workload's own namespace. */
+  private static List<String> namespacesFor(String rootNamespace, String namespace) {
+    return namespace.equals(rootNamespace) ? List.of(rootNamespace) : List.of(rootNamespace, namespace);
+  }
+
+  private static List<AuthorizationPolicyTranslation> attachedAuthz(String rootNamespace,
+      Map<String, List<AuthorizationPolicyTranslation>> byNamespace, String namespace, Map<String, String> labels) {
+    List<AuthorizationPolicyTranslation> az = new ArrayList<>();
+    for (String ns : namespacesFor(rootNamespace, namespace)) {
+      for (AuthorizationPolicyTranslation t : byNamespace.getOrDefault(ns, List.of())) {
+        if (t.attaches(rootNamespace, namespace, labels)) {
+          az.add(t);
+        }
+      }
+    }
+    return List.copyOf(az);
   }
 
   private List<HttpFilter> buildHttp(PolicySet set, ChainTarget target) {

@@ -8,7 +8,10 @@ import io.envoyproxy.envoy.config.core.v3.HttpUri;
 import io.envoyproxy.envoy.config.listener.v3.Filter;
 import io.envoyproxy.envoy.config.rbac.v3.Policy;
 import io.envoyproxy.envoy.config.rbac.v3.RBAC;
+import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.AuthorizationRequest;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.AuthorizationResponse;
+import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.BufferSettings;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.HttpService;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
@@ -153,12 +156,14 @@ final class RbacFilterBuilder {
     if (!denyAll.isEmpty()) {
       out.add(httpFilter(httpRbacName(target, "custom-deny-all"), Any.pack(httpRbac(denyRbac(denyAll)))));
     }
+    boolean conflict = providersConflict(policies, options);
     for (Map.Entry<String, Map<String, Policy>> e : customRulesByProvider(policies, target).entrySet()) {
       String providerName = e.getKey();
-      ExtAuthzProvider provider = options.extAuthzProviders().get(providerName);
+      ExtAuthzProvider provider = conflict ? null : options.extAuthzProviders().get(providerName);
       if (provider == null || target.proxyless()) {
-        // Istio: an unknown provider turns the CUSTOM rules into DENY rules. Gatehouse does the same on
-        // proxyless gRPC, which has no server-side ext_authz: what the provider would have judged is denied.
+        // Istio: an unknown provider, or several providers on one workload, turn the CUSTOM rules into DENY
+        // rules. Gatehouse does the same on proxyless gRPC, which has no server-side ext_authz: what the provider
+        // would have judged is denied.
         out.add(
             httpFilter(httpRbacName(target, "custom-" + providerName), Any.pack(httpRbac(badCustomDeny(e.getValue())))));
         continue;
@@ -185,9 +190,12 @@ final class RbacFilterBuilder {
     if (!denyAll.isEmpty()) {
       out.add(networkFilter(NETWORK_RBAC, Any.pack(tcpRbac(denyRbac(denyAll)))));
     }
+    boolean conflict = providersConflict(policies, options);
     for (Map.Entry<String, Map<String, Policy>> e : customRulesByProvider(policies, target).entrySet()) {
-      ExtAuthzProvider provider = options.extAuthzProviders().get(e.getKey());
+      ExtAuthzProvider provider = conflict ? null : options.extAuthzProviders().get(e.getKey());
       if (provider == null) {
+        // Checked before the HTTP-provider skip, as in Istio: with several providers even an HTTP provider's
+        // rules deny on TCP.
         out.add(networkFilter(NETWORK_RBAC, Any.pack(tcpRbac(badCustomDeny(e.getValue())))));
         continue;
       }
@@ -217,6 +225,28 @@ final class RbacFilterBuilder {
                       .build())));
     }
     return out;
+  }
+
+  /**
+   * The providers named by the CUSTOM policies that apply to one workload (dry-run ones included, as Istio counts
+   * them), sorted. Failed policies are left out: they already deny everything.
+   */
+  static java.util.SortedSet<String> customProviders(List<AuthorizationPolicyTranslation> policies) {
+    java.util.SortedSet<String> out = new java.util.TreeSet<>();
+    for (AuthorizationPolicyTranslation p : policies) {
+      if (p.kind() == Kind.CUSTOM && !p.failed()) {
+        out.add(p.provider());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Istio allows one CUSTOM provider per workload (unless PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS): with two,
+   * none is used and every CUSTOM rule of the workload denies, including those of a valid provider.
+   */
+  static boolean providersConflict(List<AuthorizationPolicyTranslation> policies, AuthzOptions options) {
+    return !options.multipleCustomProviders() && customProviders(policies).size() > 1;
   }
 
   private static Map<String, Policy> failedCustom(List<AuthorizationPolicyTranslation> policies) {
@@ -299,6 +329,14 @@ final class RbacFilterBuilder {
     if (p.statusOnError() != 0) {
       b.setStatusOnError(HttpStatus.newBuilder().setCodeValue(p.statusOnError()));
     }
+    if (p.includeRequestBodyInCheck() != null) {
+      ExtAuthzProvider.RequestBody body = p.includeRequestBodyInCheck();
+      b.setWithRequestBody(
+          BufferSettings.newBuilder()
+              .setMaxRequestBytes(body.maxRequestBytes())
+              .setAllowPartialMessage(body.allowPartialMessage())
+              .setPackAsBytes(body.packAsBytes()));
+    }
     if (p.protocol() == ExtAuthzProvider.Protocol.GRPC) {
       return b.setGrpcService(grpcService(p)).build();
     }
@@ -310,13 +348,24 @@ final class RbacFilterBuilder {
                     .setUri("http://" + p.service())
                     .setCluster(p.clusterName())
                     .setTimeout(duration(p.timeout())));
-    if (!p.headersToUpstreamOnAllow().isEmpty() || !p.headersToDownstreamOnDeny().isEmpty()) {
+    if (!p.includeAdditionalHeadersInCheck().isEmpty()) {
+      // Sorted by name, as Istio does, so the config (and its hash) does not depend on map order.
+      AuthorizationRequest.Builder req = AuthorizationRequest.newBuilder();
+      new TreeMap<>(p.includeAdditionalHeadersInCheck())
+          .forEach((k, v) -> req.addHeadersToAdd(HeaderValue.newBuilder().setKey(k).setValue(v)));
+      http.setAuthorizationRequest(req);
+    }
+    if (!p.headersToUpstreamOnAllow().isEmpty() || !p.headersToDownstreamOnDeny().isEmpty()
+        || !p.headersToDownstreamOnAllow().isEmpty()) {
       AuthorizationResponse.Builder resp = AuthorizationResponse.newBuilder();
       if (!p.headersToUpstreamOnAllow().isEmpty()) {
         resp.setAllowedUpstreamHeaders(headerList(p.headersToUpstreamOnAllow()));
       }
       if (!p.headersToDownstreamOnDeny().isEmpty()) {
         resp.setAllowedClientHeaders(headerList(p.headersToDownstreamOnDeny()));
+      }
+      if (!p.headersToDownstreamOnAllow().isEmpty()) {
+        resp.setAllowedClientHeadersOnSuccess(headerList(p.headersToDownstreamOnAllow()));
       }
       http.setAuthorizationResponse(resp);
     }
@@ -327,10 +376,19 @@ final class RbacFilterBuilder {
     return b.build();
   }
 
-  private static ListStringMatcher headerList(List<String> headers) {
+  /** Istio generateHeaders: "*x" a suffix, "x*" a prefix, else exact; header names compare case-insensitively. */
+  static ListStringMatcher headerList(List<String> headers) {
     ListStringMatcher.Builder l = ListStringMatcher.newBuilder();
     for (String h : headers) {
-      l.addPatterns(StringMatcher.newBuilder().setExact(h).setIgnoreCase(true));
+      StringMatcher.Builder m = StringMatcher.newBuilder().setIgnoreCase(true);
+      if (h.startsWith("*")) {
+        m.setSuffix(h.substring(1));
+      } else if (h.endsWith("*")) {
+        m.setPrefix(h.substring(0, h.length() - 1));
+      } else {
+        m.setExact(h);
+      }
+      l.addPatterns(m);
     }
     return l.build();
   }

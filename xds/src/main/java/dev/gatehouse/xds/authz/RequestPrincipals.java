@@ -36,7 +36,7 @@ final class RequestPrincipals implements PrincipalAttribute {
     StringMatcher matchSub;
     if (value.equals("*")) {
       matchIss = ANY;
-      matchSub = null;
+      matchSub = ANY;
     } else if (value.startsWith("*")) {
       if (found) {
         matchIss = iss.equals("*") ? ANY : Matchers.suffix(iss.substring(1), false);
@@ -48,21 +48,16 @@ final class RequestPrincipals implements PrincipalAttribute {
     } else if (value.endsWith("*")) {
       if (found) {
         matchIss = Matchers.exact(iss, false);
-        matchSub = sub.equals("*") ? null : Matchers.prefix(sub.substring(0, sub.length() - 1), false);
+        matchSub = sub.equals("*") ? ANY : Matchers.prefix(sub.substring(0, sub.length() - 1), false);
       } else {
         matchIss = Matchers.prefix(value.substring(0, value.length() - 1), false);
-        matchSub = null;
+        matchSub = ANY;
       }
     } else {
       matchIss = Matchers.exact(iss, false);
       matchSub = Matchers.exact(sub, false);
     }
-    List<Principal> and = new ArrayList<>(2);
-    and.add(metadata("iss", matchIss));
-    if (matchSub != null) {
-      and.add(metadata("sub", matchSub));
-    }
-    return Matchers.principalAnd(and);
+    return Matchers.principalAnd(List.of(metadata("iss", matchIss), metadata("sub", matchSub)));
   }
 
   private static Principal metadata(String claim, StringMatcher m) {

@@ -48,8 +48,7 @@ final class RuleModel {
         case "remote.ip" -> basePrincipal.add(new Field<>(RemoteIpBlocks.INSTANCE, k, values, notValues));
         case "source.namespace" -> basePrincipal.add(new Field<>(SourceNamespaces.INSTANCE, k, values, notValues));
         case "source.trustDomain" -> basePrincipal.add(
-            new Field<>(SourceTrustDomains.INSTANCE, k, bundle.hasAliases() ? bundle.expandAliases(values) : values,
-                bundle.hasAliases() ? bundle.expandAliases(notValues) : notValues));
+            new Field<>(SourceTrustDomains.INSTANCE, k, bundle.expandAliases(values), bundle.expandAliases(notValues)));
         case "source.serviceAccount" -> basePrincipal.add(
             new Field<>(new SourceServiceAccounts(policyNamespace), k, values, notValues));
         case "source.principal" -> basePrincipal.add(
@@ -84,8 +83,7 @@ final class RuleModel {
         add(merged, new SourceServiceAccounts(policyNamespace), "serviceAccounts",
             s.getServiceAccountsList(), s.getNotServiceAccountsList());
         add(merged, SourceTrustDomains.INSTANCE, "trustDomains",
-            bundle.hasAliases() ? bundle.expandAliases(s.getTrustDomainsList()) : s.getTrustDomainsList(),
-            bundle.hasAliases() ? bundle.expandAliases(s.getNotTrustDomainsList()) : s.getNotTrustDomainsList());
+            bundle.expandAliases(s.getTrustDomainsList()), bundle.expandAliases(s.getNotTrustDomainsList()));
         add(merged, SourceNamespaces.INSTANCE, "namespaces", s.getNamespacesList(), s.getNotNamespacesList());
         add(merged, RemoteIpBlocks.INSTANCE, "remoteIpBlocks", s.getRemoteIpBlocksList(), s.getNotRemoteIpBlocksList());
         add(merged, SourceIpBlocks.INSTANCE, "ipBlocks", s.getIpBlocksList(), s.getNotIpBlocksList());
@@ -117,7 +115,7 @@ final class RuleModel {
   }
 
   private static List<String> aliased(TrustDomainBundle bundle, List<String> principals) {
-    return bundle.hasAliases() && !principals.isEmpty() ? bundle.replaceAliases(principals) : principals;
+    return principals.isEmpty() ? principals : bundle.replaceAliases(principals);
   }
 
   private static <A> void add(List<Field<A>> to, A attribute, String key, List<String> values, List<String> notValues) {

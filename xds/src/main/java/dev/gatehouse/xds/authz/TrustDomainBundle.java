@@ -6,9 +6,11 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The mesh trust domain plus its aliases (Istio trustdomain.Bundle). Source principals naming any of them, or
- * "cluster.local", are expanded to every domain of the bundle, so identities issued under an old trust domain keep
- * matching during a migration. Only used when aliases exist, as in Istio.
+ * The mesh trust domain plus its aliases (Istio trustdomain.Bundle). Source principals whose trust domain is one of
+ * them, "cluster.local", or a wildcard matching one of them, are rewritten for every domain of the bundle, so
+ * identities issued under an old trust domain keep matching during a migration. Applied to every policy, with or
+ * without aliases, as Istio's MigrateTrustDomain is: with a single trust domain "td", a principal written as
+ * "cluster.local/ns/foo/sa/x" means "td/ns/foo/sa/x".
  */
 record TrustDomainBundle(List<String> trustDomains) {
   private static final String CLUSTER_LOCAL = "cluster.local";
@@ -24,11 +26,13 @@ record TrustDomainBundle(List<String> trustDomains) {
     return new TrustDomainBundle(all);
   }
 
-  boolean hasAliases() {
-    return trustDomains.size() > 1;
-  }
-
-  /** Istio ReplaceTrustDomainAliases, for principals ("<td>/ns/<ns>/sa/<sa>"). */
+  /**
+   * Istio ReplaceTrustDomainAliases, for principals ("<td>/ns/<ns>/sa/<sa>"). A principal whose trust domain is
+   * enforced (not "*") and matches the bundle ({@link #matchesAny}) becomes one principal per bundle member: the
+   * principal itself for members its wildcard trust domain matches, otherwise the principal with that member's
+   * name. So "*bar/ns/foo/sa/x" with trust domain td1 and alias foobar gives "td1/ns/foo/sa/x" and
+   * "*bar/ns/foo/sa/x". Anything else is kept as written.
+   */
   List<String> replaceAliases(List<String> principals) {
     List<String> out = new ArrayList<>();
     for (String principal : principals) {
@@ -38,21 +42,21 @@ record TrustDomainBundle(List<String> trustDomains) {
         continue;
       }
       String td = parts[0];
-      if (trustDomains.contains(td) || td.equals(CLUSTER_LOCAL)) {
-        Set<String> expanded = new LinkedHashSet<>();
-        String rest = principal.substring(td.length());
-        for (String t : trustDomains) {
-          expanded.add(suffixMatch(t, td) ? principal : t + rest);
-        }
-        out.addAll(expanded);
-      } else {
+      if (!matchesAny(td) && !td.equals(CLUSTER_LOCAL)) {
         out.add(principal);
+        continue;
       }
+      Set<String> expanded = new LinkedHashSet<>();
+      String rest = principal.substring(td.length());
+      for (String member : trustDomains) {
+        expanded.add(suffixMatch(member, td) ? principal : member + rest);
+      }
+      out.addAll(expanded);
     }
     return out;
   }
 
-  /** Istio ExpandTrustDomainAliases, for trustDomains values. */
+  /** Istio ExpandTrustDomainAliases, for trustDomains values: a bundle member stands for the whole bundle. */
   List<String> expandAliases(List<String> values) {
     Set<String> out = new LinkedHashSet<>();
     for (String v : values) {
@@ -65,10 +69,26 @@ record TrustDomainBundle(List<String> trustDomains) {
     return List.copyOf(out);
   }
 
-  private static boolean suffixMatch(String candidate, String fromPrincipal) {
-    if (fromPrincipal.startsWith("*")) {
-      return candidate.endsWith(fromPrincipal.substring(1));
+  /**
+   * Istio trustdomain.stringMatch: equal, or either side a wildcard ("*", "x*", "*x") matching the other. A
+   * wildcard may sit in the policy's trust domain or in a configured alias.
+   */
+  boolean matchesAny(String td) {
+    for (String member : trustDomains) {
+      if (td.equals(member) || member.equals("*")
+          || prefixMatch(td, member) || prefixMatch(member, td)
+          || suffixMatch(td, member) || suffixMatch(member, td)) {
+        return true;
+      }
     }
-    return candidate.equals(fromPrincipal);
+    return false;
+  }
+
+  private static boolean prefixMatch(String candidate, String pattern) {
+    return pattern.endsWith("*") && candidate.startsWith(pattern.substring(0, pattern.length() - 1));
+  }
+
+  private static boolean suffixMatch(String candidate, String pattern) {
+    return pattern.startsWith("*") && candidate.endsWith(pattern.substring(1));
   }
 }

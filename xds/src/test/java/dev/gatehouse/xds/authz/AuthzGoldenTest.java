@@ -224,7 +224,13 @@ class AuthzGoldenTest {
           (String) p.getOrDefault("pathPrefix", ""),
           (List<String>) p.getOrDefault("includeRequestHeadersInCheck", List.of()),
           (List<String>) p.getOrDefault("headersToUpstreamOnAllow", List.of()),
-          (List<String>) p.getOrDefault("headersToDownstreamOnDeny", List.of())));
+          (List<String>) p.getOrDefault("headersToDownstreamOnDeny", List.of()),
+          (List<String>) p.getOrDefault("headersToDownstreamOnAllow", List.of()),
+          (Map<String, String>) p.getOrDefault("includeAdditionalHeadersInCheck", Map.of()),
+          requestBody((Map<String, Object>) p.get("includeRequestBodyInCheck"))));
+    }
+    if (Boolean.TRUE.equals(m.get("multipleCustomProviders"))) {
+      o = o.withMultipleCustomProviders(true);
     }
     if (Boolean.TRUE.equals(m.get("remoteJwks"))) {
       o = o.withRemoteJwks(true);
@@ -236,6 +242,11 @@ class AuthzGoldenTest {
       o = o.withJwks(new JwksSnapshot((Map<String, String>) m.get("jwks")));
     }
     return o;
+  }
+
+  private static ExtAuthzProvider.RequestBody requestBody(Map<String, Object> m) {
+    return m == null ? null : new ExtAuthzProvider.RequestBody(((Number) m.get("maxRequestBytes")).intValue(),
+        Boolean.TRUE.equals(m.get("allowPartialMessage")), Boolean.TRUE.equals(m.get("packAsBytes")));
   }
 
   private static Yaml yaml() {

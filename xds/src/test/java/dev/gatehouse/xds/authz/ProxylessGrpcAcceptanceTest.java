@@ -87,6 +87,29 @@ class ProxylessGrpcAcceptanceTest {
     assertThat(filters).extracting(HttpFilter::getName)
         .containsExactly("envoy.filters.http.rbac/custom-deny-all", "envoy.filters.http.rbac/custom-opa",
             "envoy.filters.http.rbac/deny", "envoy.filters.http.rbac/allow");
+    assertGrpcJavaAccepts(filters);
+  }
+
+  @Test
+  void twoCustomProvidersOnAProxylessServerStayAcceptable() throws Exception {
+    String second = """
+        ---
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: custom-http, namespace: foo}
+        spec: {action: CUSTOM, provider: {name: oauth}, rules: [{to: [{operation: {paths: ["/pkg.Ui/*"]}}]}]}
+        """;
+    PolicyFixture f = PolicyFixture.of(EVERYTHING + second, AuthzOptions.defaults().withExtAuthzProviders(
+        ExtAuthzProvider.grpc("opa", "opa.authz.svc.cluster.local", 9191),
+        ExtAuthzProvider.http("oauth", "oauth.authz.svc.cluster.local", 4180)));
+    List<HttpFilter> filters = f.http("foo/grpc");
+    assertThat(filters).extracting(HttpFilter::getName)
+        .containsExactly("envoy.filters.http.rbac/custom-deny-all", "envoy.filters.http.rbac/custom-oauth",
+            "envoy.filters.http.rbac/custom-opa", "envoy.filters.http.rbac/deny", "envoy.filters.http.rbac/allow");
+    assertGrpcJavaAccepts(filters);
+  }
+
+  private static void assertGrpcJavaAccepts(List<HttpFilter> filters) throws Exception {
     Set<String> names = new HashSet<>();
     for (HttpFilter filter : filters) {
       assertThat(names.add(filter.getName())).as("unique name " + filter.getName()).isTrue();

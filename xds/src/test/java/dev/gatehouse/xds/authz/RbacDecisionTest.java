@@ -324,6 +324,63 @@ class RbacDecisionTest {
   }
 
   @Test
+  void twoCustomProvidersOnOneWorkloadDenyWhatEitherWouldJudge() {
+    String yaml = policy("ext-opa", "foo", """
+        action: CUSTOM
+        provider: {name: opa}
+        rules: [{to: [{operation: {paths: ["/admin*"]}}]}]
+        """) + "---\n" + policy("ext-oauth", "foo", """
+        action: CUSTOM
+        provider: {name: oauth}
+        selector: {matchLabels: {app: app}}
+        rules: [{to: [{operation: {paths: ["/ui*"]}}]}]
+        """);
+    AuthzOptions providers = AuthzOptions.defaults().withExtAuthzProviders(
+        ExtAuthzProvider.grpc("opa", "opa.authz.svc.cluster.local", 9191),
+        ExtAuthzProvider.http("oauth", "oauth.authz.svc.cluster.local", 4180));
+    PolicyFixture f = PolicyFixture.of(yaml, providers);
+    // Istio: one provider per workload. foo/app has two, so neither is asked and both policies' rules deny...
+    expect(f, APP, get("/admin").extAuthz(true), DENY_RBAC);
+    expect(f, APP, get("/ui").extAuthz(true), DENY_RBAC);
+    expect(f, APP, get("/public"), ALLOW);
+    expect(f, APP, Request.tcp(8080).extAuthz(true), DENY_RBAC);
+    // ...while foo/other, under ext-opa alone, still asks opa.
+    expect(f, "foo/other", get("/admin").extAuthz(true), ALLOW);
+    expect(f, "foo/other", get("/admin").extAuthz(false), DENY_EXT_AUTHZ);
+    assertThat(f.filters.errors()).extracting(e -> e.policy())
+        .containsExactly("AuthorizationPolicy foo/ext-oauth", "AuthorizationPolicy foo/ext-opa");
+    assertThat(f.filters.errors()).allSatisfy(e -> assertThat(e.message()).contains("foo/app").contains("[oauth, opa]"));
+
+    PolicyFixture optIn = PolicyFixture.of(yaml, providers.withMultipleCustomProviders(true));
+    expect(optIn, APP, get("/admin").extAuthz(true), ALLOW);
+    expect(optIn, APP, get("/admin").extAuthz(false), DENY_EXT_AUTHZ);
+    expect(optIn, APP, get("/ui").extAuthz(false), DENY_EXT_AUTHZ);
+    expect(optIn, APP, Request.tcp(8080).extAuthz(true), ALLOW);
+    assertThat(optIn.filters.errors()).isEmpty();
+  }
+
+  @Test
+  void envoyFilterMetadataIsEnforcedOnTcpChains() {
+    String mysql = "envoy.filters.network.mysql_proxy";
+    String yaml = policy("reads", "foo", """
+        rules:
+        - when: [{key: "experimental.envoy.filters.network.mysql_proxy[db.orders]", values: ["[select]"]}]
+        """) + "---\n" + policy("no-drop", "foo", """
+        action: DENY
+        rules:
+        - when: [{key: "experimental.envoy.filters.network.mysql_proxy[db.orders]", values: ["[drop]"]}]
+        """);
+    PolicyFixture f = PolicyFixture.of(yaml);
+    Request select = Request.tcp(8080).filterMetadata(mysql, "db.orders", List.of("select"));
+    expect(f, APP, select, ALLOW);
+    expect(f, APP, Request.tcp(8080).filterMetadata(mysql, "db.orders", List.of("update")), DENY_RBAC);
+    expect(f, APP, Request.tcp(8080).filterMetadata(mysql, "db.orders", List.of("select", "drop")), DENY_RBAC);
+    expect(f, APP, Request.tcp(8080), DENY_RBAC);
+    // Proxyless gRPC has no such matcher: the ALLOW rule cannot match and the DENY rule denies everything.
+    expect(f, "foo/grpc", Request.http("POST", "/pkg.Svc/Call"), DENY_RBAC);
+  }
+
+  @Test
   void selectorsRootNamespaceAndTargetRefsDecideWhereAPolicyApplies() {
     String yaml = policy("only-other", "foo", "selector: {matchLabels: {app: other}}\n{}".replace("\n{}", ""))
         + "---\n" + policy("mesh-deny", "istio-system", "action: DENY\nrules: [{to: [{operation: {paths: [/mesh-blocked]}}]}]")
@@ -385,8 +442,39 @@ class RbacDecisionTest {
     expect(f, APP, get("/").token(new Token("header:authorization:Bearer ", Map.of("iss", ISSUER, "sub", "x"), false)),
         REJECT_JWT);
     expect(f, APP, get("/").token(token("https://other", "alice")), REJECT_JWT);
-    // Gatehouse (istio/istio#59541): "*" needs a verified token, not a sub claim.
-    expect(f, APP, get("/").token(Token.bearer(Map.of("iss", ISSUER))), ALLOW);
+    // Istio (istio/istio#22540, #59541): "*" means a non-empty sub as well; a verified token without one, or with
+    // an empty one, is not a request principal.
+    expect(f, APP, get("/").token(Token.bearer(Map.of("iss", ISSUER))), DENY_RBAC);
+    expect(f, APP, get("/").token(token(ISSUER, "")), DENY_RBAC);
+  }
+
+  @Test
+  void everyRequestPrincipalWildcardNeedsASub() {
+    String yaml = requestAuthn("jwt", "jwtRules: [" + jwtRule(ISSUER) + "]")
+        + "---\n" + policy("by-issuer", "foo", "selector: {matchLabels: {app: app}}\n"
+            + "rules: [{from: [{source: {requestPrincipals: [\"" + ISSUER + "/*\"]}}]}]")
+        + "---\n" + policy("by-prefix", "foo", """
+            selector: {matchLabels: {app: other}}
+            rules: [{when: [{key: request.auth.principal, values: ["issuer-a*", "*@corp"]}]}]
+            """);
+    PolicyFixture f = PolicyFixture.of(yaml.replace("jwtRules: [", "jwtRules: [{issuer: issuer-a1, jwks: '" + JWKS + "'}, "));
+    Map<String, Object> noSub = Map.of("iss", ISSUER);
+    expect(f, APP, get("/").token(token(ISSUER, "alice")), ALLOW);
+    expect(f, APP, get("/").token(Token.bearer(noSub)), DENY_RBAC);
+    expect(f, "foo/other", get("/").token(token("issuer-a1", "bob")), ALLOW);
+    expect(f, "foo/other", get("/").token(Token.bearer(Map.of("iss", "issuer-a1"))), DENY_RBAC);
+    expect(f, "foo/other", get("/").token(token(ISSUER, "x@corp")), ALLOW);
+    expect(f, "foo/other", get("/").token(token(ISSUER, "x@elsewhere")), DENY_RBAC);
+    expect(f, "foo/other", get("/").token(Token.bearer(noSub)), DENY_RBAC);
+  }
+
+  @Test
+  void denyOnNotRequestPrincipalsDeniesTokensWithoutSub() {
+    String yaml = requestAuthn("jwt", "jwtRules: [" + jwtRule(ISSUER) + "]")
+        + "---\n" + policy("p", "foo", "action: DENY\nrules: [{from: [{source: {notRequestPrincipals: [\"*\"]}}]}]");
+    PolicyFixture f = PolicyFixture.of(yaml);
+    expect(f, APP, get("/").token(Token.bearer(Map.of("iss", ISSUER))), DENY_RBAC);
+    expect(f, APP, get("/").token(token(ISSUER, "alice")), ALLOW);
   }
 
   @Test
@@ -484,12 +572,26 @@ class RbacDecisionTest {
 
   @Test
   void trustDomainAliasesAcceptIdentitiesFromTheOldDomain() {
-    MeshConfig mesh = new MeshConfig("new.td", List.of("old.td"), "istio-system", MtlsMode.PERMISSIVE, "cluster.local");
-    PolicyFixture f = PolicyFixture.of(
-        policy("p", "foo", "rules: [{from: [{source: {principals: [old.td/ns/foo/sa/a]}}]}]"), mesh,
-        AuthzOptions.defaults());
+    PolicyFixture f = withAliases("new.td", "old.td", "old.td/ns/foo/sa/a");
     expect(f, APP, get("/").from("spiffe://new.td/ns/foo/sa/a"), ALLOW);
     expect(f, APP, get("/").from("spiffe://old.td/ns/foo/sa/a"), ALLOW);
     expect(f, APP, get("/").from("spiffe://other.td/ns/foo/sa/a"), DENY_RBAC);
+  }
+
+  @Test
+  void wildcardTrustDomainsMatchingAnAliasCoverTheWholeBundle() {
+    PolicyFixture f = withAliases("td1", "foobar", "*bar/ns/foo/sa/a");
+    expect(f, APP, get("/").from("spiffe://td1/ns/foo/sa/a"), ALLOW);
+    expect(f, APP, get("/").from("spiffe://foobar/ns/foo/sa/a"), ALLOW);
+    expect(f, APP, get("/").from("spiffe://zbar/ns/foo/sa/a"), ALLOW);
+    expect(f, APP, get("/").from("spiffe://td2/ns/foo/sa/a"), DENY_RBAC);
+    expect(f, APP, get("/").from("spiffe://td1/ns/foo/sa/b"), DENY_RBAC);
+  }
+
+  private static PolicyFixture withAliases(String trustDomain, String alias, String allowedPrincipal) {
+    MeshConfig mesh = new MeshConfig(trustDomain, List.of(alias), "istio-system", MtlsMode.PERMISSIVE, "cluster.local");
+    return PolicyFixture.of(
+        policy("p", "foo", "rules: [{from: [{source: {principals: [\"" + allowedPrincipal + "\"]}}]}]"), mesh,
+        AuthzOptions.defaults());
   }
 }
