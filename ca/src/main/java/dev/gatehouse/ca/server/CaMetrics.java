@@ -19,7 +19,8 @@ public interface CaMetrics {
   /** Gatehouse's stricter authorization: the CSR asked for an identity or capability the caller did not prove. */
   void csrDenied();
 
-  /** {@code citadel_server_csr_sign_err_count}, by error type ({@code ttl}, {@code not-ready}, {@code signer}). */
+  /** {@code citadel_server_csr_sign_err_count}, by error type ({@code ttl}, {@code not-ready}, {@code signer},
+   * {@code upstream-unavailable}). */
   void csrSignFailed(String errorType);
 
   /** {@code citadel_server_success_cert_issuance_count}. */

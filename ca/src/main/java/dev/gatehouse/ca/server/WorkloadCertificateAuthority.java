@@ -89,6 +89,10 @@ public final class WorkloadCertificateAuthority {
     }
     SignerReadiness readiness = signer.readiness();
     if (!readiness.ready()) {
+      if (readiness.upstreamUnavailable()) {
+        metrics.csrSignFailed("upstream-unavailable");
+        throw new CaException(CaError.UNAVAILABLE, "upstream CA unavailable, retry later");
+      }
       metrics.csrSignFailed("not-ready");
       throw new CaException(CaError.INTERNAL, "CA is not ready");
     }
@@ -96,6 +100,12 @@ public final class WorkloadCertificateAuthority {
     try {
       chain = signer.sign(SigningRequest.workload(caller.spiffeId(), csr.publicKey(), csr.request(), ttl));
     } catch (CaException e) {
+      if (e.error() == CaError.UNAVAILABLE) {
+        // An upstream CA (Vault, SPIRE) is down or slow: nothing was issued; istio-agent retries UNAVAILABLE.
+        metrics.csrSignFailed("upstream-unavailable");
+        log.warn("signing unavailable for {} with signer {}: {}", caller.spiffeId(), signer.name(), e.getMessage());
+        throw new CaException(CaError.UNAVAILABLE, "upstream CA unavailable, retry later");
+      }
       metrics.csrSignFailed("signer");
       log.error("signing failed for {} with signer {}: {}", caller.spiffeId(), signer.name(), e.getMessage(), e.getCause());
       throw new CaException(CaError.INTERNAL, "certificate signing failed");

@@ -29,7 +29,8 @@ public interface CertificateSigner {
    * Signs {@code request}.
    *
    * @return leaf first, root last, one certificate per element
-   * @throws CaException with {@code INTERNAL} when not ready or signing fails
+   * @throws CaException with {@code INTERNAL} when not ready or signing fails, {@code UNAVAILABLE} when an upstream CA
+   *     cannot be reached in time (nothing was issued; the caller may retry)
    */
   List<X509Certificate> sign(SigningRequest request) throws CaException;
 

@@ -71,8 +71,8 @@ public class CaConfiguration {
         }
         yield pluggedInSigner(ca, plugged);
       }
-      case VAULT, SPIRE -> throw new IllegalStateException("gatehouse.ca.mode=" + ca.mode().name().toLowerCase()
-          + " is not available in this build yet; use auto, self-signed or plugged");
+      case VAULT -> UpstreamSigners.vault(gatehouse, ca.vault(), CLOCK);
+      case SPIRE -> UpstreamSigners.spire(gatehouse, ca.spire(), CLOCK);
     };
   }
 

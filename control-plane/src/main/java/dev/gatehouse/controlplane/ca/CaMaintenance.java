@@ -3,6 +3,7 @@ package dev.gatehouse.controlplane.ca;
 import dev.gatehouse.ca.signer.CertificateSigner;
 import dev.gatehouse.ca.signer.pluggedin.PluggedInSigner;
 import dev.gatehouse.ca.signer.selfsigned.SelfSignedSigner;
+import dev.gatehouse.ca.signer.upstream.UpstreamSigner;
 import dev.gatehouse.controlplane.grpc.ServingCertificate;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -15,7 +16,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The one owner of the CA's timers, on a single thread: initializes the signer (retrying while its store is
  * unreachable), checks the self-signed root for rotation (with jitter, as Istio's rotator), polls plugged-in files
- * for changes, renews the gRPC serving certificate, and retries failed trust-bundle publications.
+ * for changes, drives upstream signers (Vault, SPIRE: bundle refresh, probing while down, intermediate renewal;
+ * every second, each signer decides what is due), renews the gRPC serving certificate, and retries failed
+ * trust-bundle publications.
  */
 public final class CaMaintenance implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CaMaintenance.class);
@@ -61,6 +64,15 @@ public final class CaMaintenance implements AutoCloseable {
       long period = pluggedInCheckInterval.toMillis();
       timer.scheduleWithFixedDelay(() -> guarded("plugged-in CA reload", pluggedIn::reload), period, period, TimeUnit.MILLISECONDS);
     }
+    if (signer instanceof UpstreamSigner upstream) {
+      timer.scheduleWithFixedDelay(() -> guarded("upstream CA maintenance", () -> {
+        upstream.maintain();
+        // While the upstream is down the housekeeping tick retries the serving certificate, not every second.
+        if (initialized && upstream.health().up()) {
+          servingCertificate.renewIfDue();
+        }
+      }), 1, 1, TimeUnit.SECONDS);
+    }
     timer.scheduleWithFixedDelay(() -> guarded("housekeeping", () -> {
       servingCertificate.renewIfDue();
       trustDistribution.retryFailed();
@@ -86,6 +98,8 @@ public final class CaMaintenance implements AutoCloseable {
         selfSigned.initialize();
       } else if (signer instanceof PluggedInSigner pluggedIn) {
         pluggedIn.reload();
+      } else if (signer instanceof UpstreamSigner upstream) {
+        upstream.maintain();
       }
       if (signer.readiness().ready()) {
         servingCertificate.renewIfDue();

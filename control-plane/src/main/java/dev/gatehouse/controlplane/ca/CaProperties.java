@@ -23,6 +23,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param jwt local JWT validation against an issuer's JWKS, no API call
  * @param servingCertificate the certificate of the gRPC secure port
  * @param rootCertConfigMap name of the ConfigMap publishing the trust bundle (Istio PILOT_CA_CERT_CONFIGMAP)
+ * @param vault Vault PKI as the upstream ({@code mode=vault})
+ * @param spire a SPIRE Server as the upstream ({@code mode=spire})
  */
 @ConfigurationProperties("gatehouse.ca")
 public record CaProperties(
@@ -36,7 +38,114 @@ public record CaProperties(
     @DefaultValue TokenReview tokenReview,
     @DefaultValue Jwt jwt,
     @DefaultValue ServingCertificate servingCertificate,
-    @DefaultValue("istio-ca-root-cert") String rootCertConfigMap) {
+    @DefaultValue("istio-ca-root-cert") String rootCertConfigMap,
+    @DefaultValue Vault vault,
+    @DefaultValue Spire spire) {
+
+  /** Who signs workload certificates when an upstream CA is used. */
+  public enum Issuance {
+    /** The upstream signs every workload CSR; no CA key in Gatehouse; the CA's rate is the upstream's. */
+    LEAF,
+    /** The upstream signs an intermediate for Gatehouse, which signs locally and renews it at {@code renew-at}. */
+    INTERMEDIATE
+  }
+
+  /**
+   * @param address Vault's address, e.g. https://vault.vault.svc:8200
+   * @param namespace Vault Enterprise namespace (sent as X-Vault-Namespace on every call, logins included)
+   * @param pkiMount the PKI secrets engine's mount
+   * @param role the PKI role workload CSRs are signed with ({@code <mount>/sign/<role>})
+   * @param issuance leaf (default) or intermediate
+   * @param intermediatePath what signs Gatehouse's intermediate, under the mount ({@code root/sign-intermediate} or
+   *     {@code issuer/<ref>/sign-intermediate})
+   * @param intermediateTtl the intermediate's lifetime asked for (Vault caps it at the issuer's)
+   * @param renewAt renew the intermediate after this fraction of its life
+   * @param caBundleFile PEM bundle that verifies Vault's TLS certificate (empty: the JVM's trust store)
+   * @param connectTimeout per attempt
+   * @param readTimeout per attempt
+   * @param maxAttempts attempts per call on connection errors, timeouts, 429 and 5xx
+   * @param backoff first pause between attempts (doubles, at most 2 s)
+   * @param deadline no new attempt starts this long after a call began
+   * @param bundleRefreshInterval how often the mount's CA chain is re-read
+   * @param retryInterval how often an unreachable Vault is probed, or a failed renewal retried
+   * @param auth how Gatehouse logs in
+   */
+  public record Vault(
+      java.net.URI address,
+      String namespace,
+      @DefaultValue("pki") String pkiMount,
+      @DefaultValue("gatehouse") String role,
+      @DefaultValue("leaf") Issuance issuance,
+      @DefaultValue("root/sign-intermediate") String intermediatePath,
+      @DefaultValue("72h") Duration intermediateTtl,
+      @DefaultValue("0.5") double renewAt,
+      Path caBundleFile,
+      @DefaultValue("2s") Duration connectTimeout,
+      @DefaultValue("5s") Duration readTimeout,
+      @DefaultValue("3") int maxAttempts,
+      @DefaultValue("200ms") Duration backoff,
+      @DefaultValue("10s") Duration deadline,
+      @DefaultValue("5m") Duration bundleRefreshInterval,
+      @DefaultValue("5s") Duration retryInterval,
+      @DefaultValue VaultAuth auth) {}
+
+  /**
+   * @param method kubernetes (default), approle or token
+   * @param tokenFile token method: file holding the Vault token (re-read at every login; e.g. a Vault Agent sink)
+   * @param renewBefore renew the Vault token (or log in again) this long before it expires
+   * @param kubernetes Kubernetes auth
+   * @param approle AppRole auth
+   */
+  public record VaultAuth(
+      @DefaultValue("kubernetes") String method,
+      Path tokenFile,
+      @DefaultValue("1m") Duration renewBefore,
+      @DefaultValue VaultKubernetesAuth kubernetes,
+      @DefaultValue VaultAppRoleAuth approle) {}
+
+  /**
+   * @param mount the auth method's mount ({@code auth/<mount>/login})
+   * @param role the Vault role bound to Gatehouse's service account
+   * @param tokenFile Gatehouse's own (projected) service-account token, re-read at every login
+   */
+  public record VaultKubernetesAuth(
+      @DefaultValue("kubernetes") String mount,
+      @DefaultValue("gatehouse") String role,
+      @DefaultValue("/var/run/secrets/kubernetes.io/serviceaccount/token") Path tokenFile) {}
+
+  /**
+   * @param mount the auth method's mount
+   * @param roleId the AppRole's role id
+   * @param secretIdFile file holding the secret id (re-read at every login)
+   */
+  public record VaultAppRoleAuth(@DefaultValue("approle") String mount, String roleId, Path secretIdFile) {}
+
+  /**
+   * @param socket the SPIRE Server API Unix socket (SPIRE's {@code socket_path}); callers on it are "local", which
+   *     is what MintX509SVID and GetBundle need
+   * @param issuance leaf (default, MintX509SVID per CSR) or intermediate (NewDownstreamX509CA)
+   * @param serverAddress intermediate mode: the server's TCP API address (host:port); NewDownstreamX509CA needs a
+   *     caller presenting a downstream X509-SVID, which the local socket cannot carry
+   * @param downstreamSvidDir intermediate mode: directory with the downstream X509-SVID ({@code svid.pem},
+   *     {@code svid_key.pem}, {@code svid_bundle.pem}, as spiffe-helper writes them), re-read on every connection
+   * @param serverId the SPIFFE ID the server's TLS certificate must carry (default spiffe://&lt;td&gt;/spire/server)
+   * @param intermediateTtl the downstream CA's preferred TTL (capped by SPIRE)
+   * @param renewAt renew the downstream CA after this fraction of its life (SPIRE's own rule: half)
+   * @param timeout deadline of each RPC
+   * @param bundleRefreshInterval how often GetBundle is called
+   * @param retryInterval how often an unreachable server is probed, or a failed renewal retried
+   */
+  public record Spire(
+      @DefaultValue("/tmp/spire-server/private/api.sock") Path socket,
+      @DefaultValue("leaf") Issuance issuance,
+      String serverAddress,
+      Path downstreamSvidDir,
+      String serverId,
+      @DefaultValue("72h") Duration intermediateTtl,
+      @DefaultValue("0.5") double renewAt,
+      @DefaultValue("5s") Duration timeout,
+      @DefaultValue("30s") Duration bundleRefreshInterval,
+      @DefaultValue("5s") Duration retryInterval) {}
 
   /**
    * @param keyAlgorithm EC_P256 (default), RSA_2048 or RSA_4096

@@ -3,7 +3,10 @@ package dev.gatehouse.controlplane.ca;
 import dev.gatehouse.ca.server.CaMetrics;
 import dev.gatehouse.ca.signer.CertificateSigner;
 import dev.gatehouse.ca.signer.TrustBundle;
+import dev.gatehouse.ca.signer.upstream.UpstreamHealth;
+import dev.gatehouse.ca.signer.upstream.UpstreamSigner;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.security.cert.X509Certificate;
@@ -21,7 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class MicrometerCaMetrics implements CaMetrics {
   /** The error types {@code WorkloadCertificateAuthority} reports (see {@link CaMetrics#csrSignFailed}). */
-  private static final List<String> SIGN_ERROR_TYPES = List.of("ttl", "not-ready", "signer");
+  private static final List<String> SIGN_ERROR_TYPES = List.of("ttl", "not-ready", "signer", "upstream-unavailable");
 
   private final Counter csr;
   private final Counter authenticationFailure;
@@ -52,6 +55,18 @@ public final class MicrometerCaMetrics implements CaMetrics {
         .description("The time remaining, in seconds, before the CA cert chain will expire.").register(registry);
     for (String errorType : SIGN_ERROR_TYPES) {
       signError(errorType);
+    }
+    if (signer instanceof UpstreamSigner upstream) {
+      UpstreamHealth health = upstream.health();
+      Gauge.builder("gatehouse_ca_upstream_up", health, h -> h.up() ? 1 : 0)
+          .description("1 while the upstream CA (Vault, SPIRE) answers, 0 while it cannot be reached.")
+          .tag("signer", upstream.name()).tag("issuance", upstream.issuance()).register(registry);
+      for (String kind : UpstreamHealth.FAILURE_KINDS) {
+        FunctionCounter.builder("gatehouse_ca_upstream_failure_count", health, h -> h.failures(kind))
+            .description("Upstream CA calls that failed, by kind: unavailable (down, slow, 5xx), refused (4xx, login),"
+                + " invalid-answer (did not verify).")
+            .tag("signer", upstream.name()).tag("kind", kind).register(registry);
+      }
     }
   }
 

@@ -7,6 +7,9 @@ import dev.gatehouse.ca.TestPki;
 import dev.gatehouse.ca.signer.CertificateSigner;
 import dev.gatehouse.ca.signer.pluggedin.PluggedInSigner;
 import dev.gatehouse.ca.signer.selfsigned.SelfSignedSigner;
+import dev.gatehouse.ca.signer.upstream.UpstreamIntermediateSigner;
+import dev.gatehouse.ca.signer.upstream.UpstreamLeafSigner;
+import dev.gatehouse.ca.signer.upstream.UpstreamSigner;
 import dev.gatehouse.controlplane.config.GatehouseProperties;
 import dev.gatehouse.controlplane.config.SourceMode;
 import dev.gatehouse.controlplane.config.SourceSelection;
@@ -87,5 +90,38 @@ class CaModeTest {
     ((PluggedInSigner) signer).reload();
     assertThat(signer.readiness().ready()).isFalse();
     assertThat(signer.readiness().reason()).contains("cacerts");
+  }
+
+  @Test
+  void vaultModeWithoutAnAddressRefusesToStartNamingTheProperty() {
+    assertThatThrownBy(() -> signerFor(Map.of("gatehouse.ca.mode", "vault")))
+        .hasMessageContaining("gatehouse.ca.vault.address");
+  }
+
+  @Test
+  void vaultAuthSettingsThatCannotWorkRefuseToStart() {
+    assertThatThrownBy(() -> signerFor(Map.of("gatehouse.ca.mode", "vault", "gatehouse.ca.vault.address",
+        "https://127.0.0.1:8200", "gatehouse.ca.vault.auth.method", "approle")))
+        .hasMessageContaining("gatehouse.ca.vault.auth.approle.role-id");
+    assertThatThrownBy(() -> signerFor(Map.of("gatehouse.ca.mode", "vault", "gatehouse.ca.vault.address",
+        "https://127.0.0.1:8200", "gatehouse.ca.vault.auth.method", "token")))
+        .hasMessageContaining("gatehouse.ca.vault.auth.token-file");
+    assertThatThrownBy(() -> signerFor(Map.of("gatehouse.ca.mode", "vault", "gatehouse.ca.vault.address",
+        "https://127.0.0.1:8200", "gatehouse.ca.vault.auth.method", "ldap")))
+        .hasMessageContaining("kubernetes, approle or token");
+  }
+
+  @Test
+  void vaultModeSelectsLeafOrIntermediateIssuance() throws Exception {
+    Map<String, String> vault = new HashMap<>(Map.of("gatehouse.ca.mode", "vault",
+        "gatehouse.ca.vault.address", "https://127.0.0.1:8200"));
+    try (UpstreamSigner leaf = (UpstreamSigner) signerFor(vault)) {
+      assertThat(leaf).isInstanceOf(UpstreamLeafSigner.class);
+      assertThat(leaf.name()).isEqualTo("vault-pki");
+    }
+    vault.put("gatehouse.ca.vault.issuance", "intermediate");
+    try (UpstreamSigner intermediate = (UpstreamSigner) signerFor(vault)) {
+      assertThat(intermediate).isInstanceOf(UpstreamIntermediateSigner.class);
+    }
   }
 }
