@@ -98,9 +98,9 @@ class SelfSignedSignerTest {
     signer.onTrustBundleChange(published::add);
 
     clock.advance(Duration.ofDays(3650 * 79 / 100));
-    assertThat(signer.maintain()).isEqualTo(SelfSignedSigner.Maintenance.UNCHANGED);
+    assertThat(signer.maintain(true)).isEqualTo(SelfSignedSigner.Maintenance.UNCHANGED);
     clock.advance(Duration.ofDays(3650 * 2 / 100));
-    assertThat(signer.maintain()).isEqualTo(SelfSignedSigner.Maintenance.ROTATED);
+    assertThat(signer.maintain(true)).isEqualTo(SelfSignedSigner.Maintenance.ROTATED);
 
     X509Certificate newRoot = signer.signingChain().get(0);
     assertThat(newRoot).isNotEqualTo(oldRoot);
@@ -124,9 +124,42 @@ class SelfSignedSignerTest {
     a.initialize();
     b.initialize();
     clock.advance(Duration.ofDays(3650 * 85 / 100));
-    assertThat(a.maintain()).isEqualTo(SelfSignedSigner.Maintenance.ROTATED);
-    assertThat(b.maintain()).isEqualTo(SelfSignedSigner.Maintenance.ADOPTED_FROM_STORE);
+    assertThat(a.maintain(true)).isEqualTo(SelfSignedSigner.Maintenance.ROTATED);
+    assertThat(b.maintain(true)).isEqualTo(SelfSignedSigner.Maintenance.ADOPTED_FROM_STORE);
     assertThat(b.trustBundle()).isEqualTo(a.trustBundle());
+  }
+
+  @Test
+  void aReplicaWithoutTheLeaseNeverCreatesTheRootAndIsNotReadyUntilTheLeaderDoes(@TempDir Path state) {
+    SelfSignedSigner follower = signer(new FileCaSecretStore(state));
+    assertThat(follower.maintain(false)).isEqualTo(SelfSignedSigner.Maintenance.WAITING_FOR_LEADER);
+    assertThat(state.resolve("istio-ca-secret")).doesNotExist();
+    assertThat(follower.readiness().ready()).isFalse();
+    assertThat(follower.readiness().reason()).contains("leader");
+
+    SelfSignedSigner leader = signer(new FileCaSecretStore(state));
+    assertThat(leader.maintain(true)).isEqualTo(SelfSignedSigner.Maintenance.CREATED);
+    assertThat(follower.maintain(false)).isEqualTo(SelfSignedSigner.Maintenance.ADOPTED_FROM_STORE);
+    assertThat(follower.readiness().ready()).isTrue();
+    assertThat(follower.trustBundle()).isEqualTo(leader.trustBundle());
+  }
+
+  @Test
+  void aReplicaWithoutTheLeaseNeverRotatesButAdoptsTheLeadersRotation(@TempDir Path state) {
+    SelfSignedSigner leader = signer(new FileCaSecretStore(state));
+    SelfSignedSigner follower = signer(new FileCaSecretStore(state));
+    leader.initialize();
+    follower.maintain(false);
+    X509Certificate oldRoot = follower.signingChain().get(0);
+    clock.advance(Duration.ofDays(3650 * 85 / 100));
+
+    assertThat(follower.maintain(false)).isEqualTo(SelfSignedSigner.Maintenance.UNCHANGED);
+    assertThat(follower.signingChain().get(0)).isEqualTo(oldRoot);
+    assertThat(leader.maintain(true)).isEqualTo(SelfSignedSigner.Maintenance.ROTATED);
+    assertThat(follower.maintain(false)).isEqualTo(SelfSignedSigner.Maintenance.ADOPTED_FROM_STORE);
+    // During the rotation the bundle carries both roots, on every replica.
+    assertThat(follower.trustBundle().roots()).containsExactly(leader.signingChain().get(0), oldRoot);
+    assertThat(follower.trustBundle()).isEqualTo(leader.trustBundle());
   }
 
   @Test

@@ -24,6 +24,7 @@ import dev.gatehouse.controlplane.config.SourceSelection;
 import dev.gatehouse.controlplane.grpc.GrpcServiceRegistration;
 import dev.gatehouse.controlplane.grpc.ServingCertificate;
 import dev.gatehouse.controlplane.grpc.ServingKeyManager;
+import dev.gatehouse.controlplane.ha.Leadership;
 import dev.gatehouse.controlplane.source.MeshConfigStream;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -180,20 +181,20 @@ public class CaConfiguration {
 
   @Bean(destroyMethod = "close")
   TrustDistribution trustDistribution(GatehouseProperties gatehouse, SourceSelection selection, CaProperties ca,
-      CertificateSigner signer, ObjectProvider<KubernetesClient> kubernetes) {
+      CertificateSigner signer, ObjectProvider<KubernetesClient> kubernetes, Leadership leadership) {
     if (selection.mode() == SourceMode.KUBERNETES) {
-      return TrustDistribution.toConfigMaps(signer,
-          new TrustBundleConfigMapPublisher(kubernetes.getObject(), ca.rootCertConfigMap(), signer::trustBundle));
+      return TrustDistribution.toConfigMaps(signer, new TrustBundleConfigMapPublisher(kubernetes.getObject(),
+          ca.rootCertConfigMap(), signer::trustBundle, leadership::holdsLease));
     }
     return TrustDistribution.toFile(signer, new TrustBundleFilePublisher(gatehouse.resolvedStateDir()));
   }
 
   @Bean(initMethod = "start", destroyMethod = "close")
   CaMaintenance caMaintenance(CaProperties ca, CertificateSigner signer, ServingCertificate servingCertificate,
-      TrustDistribution trustDistribution) {
+      TrustDistribution trustDistribution, Leadership leadership) {
     signer.onTrustBundleChange(bundle -> servingCertificate.renewIfDue());
-    return new CaMaintenance(signer, servingCertificate, trustDistribution, ca.selfSigned().checkInterval(),
-        ca.pluggedIn().checkInterval());
+    return new CaMaintenance(signer, servingCertificate, trustDistribution, leadership,
+        ca.selfSigned().checkInterval(), ca.pluggedIn().checkInterval());
   }
 
   private static LocalTokenIssuer localTokenIssuer(GatehouseProperties gatehouse) {

@@ -6,6 +6,8 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -17,6 +19,7 @@ import java.util.Optional;
  * {@code ca-cert.pem}, {@code ca-key.pem}, {@code root-cert.pem}) in the control plane's namespace, as istiod keeps
  * it. Create-if-absent is a plain create: the API server lets exactly one replica win and answers 409 to the others,
  * which then adopt the winner's secret. Replace is an update carrying the resourceVersion (409 = conflict).
+ * {@link #watch} informs on this one Secret, so followers adopt a root the leader created or rotated within moments.
  * Thread-safe.
  */
 public final class KubernetesCaSecretStore implements CaSecretStore {
@@ -71,6 +74,34 @@ public final class KubernetesCaSecretStore implements CaSecretStore {
       }
       throw new StoreException("cannot update " + describe() + ": " + e.getMessage(), e);
     }
+  }
+
+  @Override
+  public AutoCloseable watch(Runnable onChange) {
+    SharedIndexInformer<Secret> informer = client.secrets().inNamespace(namespace).withName(name).runnableInformer(0);
+    informer.addEventHandler(new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(Secret secret) {
+        onChange.run();
+      }
+
+      @Override
+      public void onUpdate(Secret oldSecret, Secret newSecret) {
+        if (!java.util.Objects.equals(oldSecret.getMetadata().getResourceVersion(),
+            newSecret.getMetadata().getResourceVersion())) {
+          onChange.run();
+        }
+      }
+
+      @Override
+      public void onDelete(Secret secret, boolean deletedFinalStateUnknown) {
+        onChange.run();
+      }
+    });
+    // An API server that is down or briefly forbids the watch must not end it.
+    informer.exceptionHandler((started, t) -> true);
+    informer.start();
+    return informer::close;
   }
 
   @Override

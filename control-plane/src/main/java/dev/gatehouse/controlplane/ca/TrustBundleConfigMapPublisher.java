@@ -1,5 +1,6 @@
 package dev.gatehouse.controlplane.ca;
 
+import dev.gatehouse.ca.leader.SingletonWork;
 import dev.gatehouse.ca.signer.TrustBundle;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
@@ -10,7 +11,9 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -21,7 +24,11 @@ import org.slf4j.LoggerFactory;
  * is published as ConfigMap {@code istio-ca-root-cert} (key {@code root-cert.pem}, label {@code istio.io/config=true})
  * in every namespace, created when a namespace appears and updated when the bundle changes. A ConfigMap someone else
  * edits or deletes is put back. A namespace whose write failed is retried by {@link #retryFailed()}. The only writer
- * of these ConfigMaps. Thread-safe.
+ * of these ConfigMaps.
+ *
+ * <p>Singleton work: only the replica holding the leader lease runs it ({@link TrustDistribution} starts and stops
+ * the informers on leadership changes), and every single write is decided by {@link SingletonWork#bundleWrite} with
+ * the lease as it is at that moment, so a replica that just lost the lease writes nothing more. Thread-safe.
  */
 public final class TrustBundleConfigMapPublisher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TrustBundleConfigMapPublisher.class);
@@ -31,17 +38,25 @@ public final class TrustBundleConfigMapPublisher implements AutoCloseable {
   private final KubernetesClient client;
   private final String name;
   private final Supplier<TrustBundle> bundle;
+  private final BooleanSupplier holdsLease;
   private final Set<String> failed = ConcurrentHashMap.newKeySet();
   private SharedIndexInformer<Namespace> namespaces;
   private SharedIndexInformer<ConfigMap> configMaps;
 
-  public TrustBundleConfigMapPublisher(KubernetesClient client, String name, Supplier<TrustBundle> bundle) {
+  /** @param holdsLease asked before every write: whether this replica holds the leader lease now */
+  public TrustBundleConfigMapPublisher(KubernetesClient client, String name, Supplier<TrustBundle> bundle,
+      BooleanSupplier holdsLease) {
     this.client = Objects.requireNonNull(client, "client");
     this.name = Objects.requireNonNull(name, "name");
     this.bundle = Objects.requireNonNull(bundle, "bundle");
+    this.holdsLease = Objects.requireNonNull(holdsLease, "holdsLease");
   }
 
+  /** Starts watching namespaces and the ConfigMaps (idempotent); each namespace listed is reconciled. */
   public synchronized void start() {
+    if (namespaces != null) {
+      return;
+    }
     namespaces = client.namespaces().inform(new ResourceEventHandler<>() {
       @Override
       public void onAdd(Namespace namespace) {
@@ -79,7 +94,9 @@ public final class TrustBundleConfigMapPublisher implements AutoCloseable {
 
   private void repairIfDrifted(ConfigMap configMap) {
     TrustBundle current = bundle.get();
-    if (current != null && name.equals(configMap.getMetadata().getName()) && !holds(configMap, current.pem())) {
+    if (current != null && name.equals(configMap.getMetadata().getName())
+        && SingletonWork.bundleWrite(holdsLease.getAsBoolean(), Optional.of(published(configMap)), current.pem())
+            != SingletonWork.BundleWrite.NONE) {
       publish(configMap.getMetadata().getNamespace());
     }
   }
@@ -92,10 +109,10 @@ public final class TrustBundleConfigMapPublisher implements AutoCloseable {
     return informer != null && informer.getStore().getByKey(namespace) != null;
   }
 
-  private static boolean holds(ConfigMap configMap, String pem) {
-    return configMap.getData() != null && pem.equals(configMap.getData().get(KEY))
-        && configMap.getMetadata().getLabels() != null
-        && "true".equals(configMap.getMetadata().getLabels().get("istio.io/config"));
+  private static SingletonWork.PublishedBundle published(ConfigMap configMap) {
+    return new SingletonWork.PublishedBundle(configMap.getData() == null ? null : configMap.getData().get(KEY),
+        configMap.getMetadata().getLabels() != null
+            && "true".equals(configMap.getMetadata().getLabels().get("istio.io/config")));
   }
 
   /** Re-publishes to every known namespace; call after the bundle changed. */
@@ -111,19 +128,26 @@ public final class TrustBundleConfigMapPublisher implements AutoCloseable {
   }
 
   public void retryFailed() {
-    Set.copyOf(failed).forEach(this::publish);
+    if (holdsLease.getAsBoolean()) {
+      Set.copyOf(failed).forEach(this::publish);
+    }
   }
 
-  /** Creates or updates the ConfigMap in {@code namespace}; a no-op when it already holds the bundle. */
+  /**
+   * Creates or updates the ConfigMap in {@code namespace}; a no-op when it already holds the bundle, and when this
+   * replica does not hold the leader lease.
+   */
   public void publish(String namespace) {
     TrustBundle current = bundle.get();
-    if (current == null) {
+    if (current == null || !holdsLease.getAsBoolean()) {
       return;
     }
     String pem = current.pem();
     try {
       ConfigMap existing = client.configMaps().inNamespace(namespace).withName(name).get();
-      if (existing == null) {
+      SingletonWork.BundleWrite write = SingletonWork.bundleWrite(holdsLease.getAsBoolean(),
+          Optional.ofNullable(existing).map(TrustBundleConfigMapPublisher::published), pem);
+      if (write == SingletonWork.BundleWrite.CREATE) {
         try {
           client.configMaps().inNamespace(namespace).resource(new ConfigMapBuilder()
               .withNewMetadata().withName(name).withNamespace(namespace).withLabels(LABELS).endMetadata()
@@ -135,9 +159,11 @@ public final class TrustBundleConfigMapPublisher implements AutoCloseable {
             throw e;
           }
           existing = client.configMaps().inNamespace(namespace).withName(name).get();
+          write = SingletonWork.bundleWrite(holdsLease.getAsBoolean(),
+              Optional.ofNullable(existing).map(TrustBundleConfigMapPublisher::published), pem);
         }
       }
-      if (!holds(existing, pem)) {
+      if (write == SingletonWork.BundleWrite.UPDATE) {
         client.configMaps().inNamespace(namespace).withName(name).edit(cm -> new ConfigMapBuilder(cm)
             .editMetadata().addToLabels(LABELS).endMetadata()
             .addToData(KEY, pem).build());
@@ -149,8 +175,14 @@ public final class TrustBundleConfigMapPublisher implements AutoCloseable {
     }
   }
 
+  public synchronized boolean isStarted() {
+    return namespaces != null;
+  }
+
+  /** Stops watching (the lease is lost, or shutdown); {@link #start()} may be called again later. */
   @Override
   public synchronized void close() {
+    failed.clear();
     if (configMaps != null) {
       configMaps.close();
       configMaps = null;

@@ -39,7 +39,8 @@ public class XdsDebugController {
     this.server = server;
   }
 
-  static boolean fromLoopback(HttpServletRequest request) {
+  /** Whether the TCP peer is a loopback address (the rule for every {@code /debug} endpoint). */
+  public static boolean fromLoopback(HttpServletRequest request) {
     try {
       return InetAddress.getByName(request.getRemoteAddr()).isLoopbackAddress();
     } catch (UnknownHostException | SecurityException e) {

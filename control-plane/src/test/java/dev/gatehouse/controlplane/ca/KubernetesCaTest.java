@@ -95,8 +95,8 @@ class KubernetesCaTest {
     a.initialize();
     b.initialize();
     clock.advance(Duration.ofDays(3650 * 85 / 100));
-    assertThat(a.maintain()).isEqualTo(SelfSignedSigner.Maintenance.ROTATED);
-    assertThat(b.maintain()).isEqualTo(SelfSignedSigner.Maintenance.ADOPTED_FROM_STORE);
+    assertThat(a.maintain(true)).isEqualTo(SelfSignedSigner.Maintenance.ROTATED);
+    assertThat(b.maintain(true)).isEqualTo(SelfSignedSigner.Maintenance.ADOPTED_FROM_STORE);
     assertThat(b.trustBundle()).isEqualTo(a.trustBundle());
     assertThat(b.trustBundle().roots()).hasSize(2);
   }
@@ -119,8 +119,9 @@ class KubernetesCaTest {
     SelfSignedSigner signer = replica();
     signer.initialize();
     TrustDistribution distribution = TrustDistribution.toConfigMaps(signer,
-        new TrustBundleConfigMapPublisher(client, "istio-ca-root-cert", signer::trustBundle));
+        new TrustBundleConfigMapPublisher(client, "istio-ca-root-cert", signer::trustBundle, () -> true));
     try {
+      distribution.leadershipChanged(true);
       distribution.start();
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
         for (String ns : List.of("istio-system", "kube-system", "shop")) {
@@ -131,7 +132,7 @@ class KubernetesCaTest {
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertPublished("payments", signer.trustBundle()));
 
       clock.advance(Duration.ofDays(3650 * 85 / 100));
-      assertThat(signer.maintain()).isEqualTo(SelfSignedSigner.Maintenance.ROTATED);
+      assertThat(signer.maintain(true)).isEqualTo(SelfSignedSigner.Maintenance.ROTATED);
       for (String ns : List.of("istio-system", "kube-system", "shop", "payments")) {
         assertPublished(ns, signer.trustBundle());
       }
@@ -140,6 +141,48 @@ class KubernetesCaTest {
       client.configMaps().inNamespace("shop").withName("istio-ca-root-cert")
           .edit(cm -> new io.fabric8.kubernetes.api.model.ConfigMapBuilder(cm).addToData("root-cert.pem", "tampered").build());
       client.configMaps().inNamespace("payments").withName("istio-ca-root-cert").delete();
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        assertPublished("shop", signer.trustBundle());
+        assertPublished("payments", signer.trustBundle());
+      });
+    } finally {
+      distribution.close();
+    }
+  }
+
+  @Test
+  void onlyTheLeaseHolderWritesTheConfigMapsAndANewHolderRepairsWhatChangedMeanwhile() throws Exception {
+    for (String ns : List.of("istio-system", "shop")) {
+      client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
+    }
+    SelfSignedSigner signer = replica();
+    signer.initialize();
+    java.util.concurrent.atomic.AtomicBoolean lease = new java.util.concurrent.atomic.AtomicBoolean(false);
+    TrustDistribution distribution = TrustDistribution.toConfigMaps(signer,
+        new TrustBundleConfigMapPublisher(client, "istio-ca-root-cert", signer::trustBundle, lease::get));
+    try {
+      distribution.start();
+      Thread.sleep(500);
+      assertThat(client.configMaps().inAnyNamespace().withField("metadata.name", "istio-ca-root-cert").list().getItems())
+          .as("a follower writes no ConfigMap").isEmpty();
+
+      lease.set(true);
+      distribution.leadershipChanged(true);
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertPublished("shop", signer.trustBundle()));
+
+      // The lease is lost: from that moment on nothing is written, even before the watches are stopped.
+      lease.set(false);
+      client.configMaps().inNamespace("shop").withName("istio-ca-root-cert")
+          .edit(cm -> new io.fabric8.kubernetes.api.model.ConfigMapBuilder(cm).addToData("root-cert.pem", "tampered").build());
+      client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("payments").endMetadata().build()).create();
+      Thread.sleep(1000);
+      assertThat(client.configMaps().inNamespace("shop").withName("istio-ca-root-cert").get().getData())
+          .containsEntry("root-cert.pem", "tampered");
+      assertThat(client.configMaps().inNamespace("payments").withName("istio-ca-root-cert").get()).isNull();
+      distribution.leadershipChanged(false);
+
+      lease.set(true);
+      distribution.leadershipChanged(true);
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
         assertPublished("shop", signer.trustBundle());
         assertPublished("payments", signer.trustBundle());

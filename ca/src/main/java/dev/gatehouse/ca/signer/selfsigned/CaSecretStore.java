@@ -25,6 +25,15 @@ public interface CaSecretStore {
    */
   CaSecret replace(CaSecret current, CaSecret updated) throws ConflictException;
 
+  /**
+   * Calls {@code onChange} (on the store's own thread) whenever the stored secret may have changed, so replicas adopt
+   * a root another replica created or rotated without waiting for their next check. Stores that cannot watch (files)
+   * return at once and never call it; callers keep checking periodically anyway. Close the result to stop.
+   */
+  default AutoCloseable watch(Runnable onChange) {
+    return () -> {};
+  }
+
   /** Where the secret lives, for logs ({@code secret istio-system/istio-ca-secret}, a directory). */
   String describe();
 

@@ -2,6 +2,7 @@ package dev.gatehouse.ca.signer.selfsigned;
 
 import dev.gatehouse.ca.CaError;
 import dev.gatehouse.ca.CaException;
+import dev.gatehouse.ca.leader.SingletonWork;
 import dev.gatehouse.ca.pem.PemCodec;
 import dev.gatehouse.ca.signer.CertificateSigner;
 import dev.gatehouse.ca.signer.SignerReadiness;
@@ -28,11 +29,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Istio's self-signed CA (pki/ca/ca.go, selfsignedcarootcertrotator.go): on first start a root is generated and
- * stored through {@link CaSecretStore#createIfAbsent}, so racing replicas end with one root (the loser adopts the
- * winner's key). {@link #maintain()} adopts a secret changed by another replica and, when less than the rotation
- * threshold (20%) of the root's life remains, re-issues the root with the same key; the previous root stays in the
- * trust bundle until it expires.
+ * Istio's self-signed CA (pki/ca/ca.go, selfsignedcarootcertrotator.go). Every replica signs with the root and key in
+ * the {@link CaSecretStore}; {@link #maintain(boolean)} adopts what another replica stored and, only on the replica
+ * holding the leader lease ({@link SingletonWork#rootStep}), creates the first root or, when less than the rotation
+ * threshold (20%) of its life remains, re-issues it with the same key; the previous root stays in the trust bundle
+ * until it expires, so leaves from either root keep verifying everywhere. Creation goes through
+ * {@link CaSecretStore#createIfAbsent} and rotation through a compare-and-swap, so even two replicas that both
+ * believe they lead (a lease handover) end with one root.
  *
  * <p>Thread-safe: signing reads an immutable {@link SigningAuthority} from a volatile field; {@link #initialize} and
  * {@link #maintain} are synchronized and swap it atomically.
@@ -59,7 +62,11 @@ public final class SelfSignedSigner implements CertificateSigner {
   public enum Maintenance {
     UNCHANGED,
     ADOPTED_FROM_STORE,
-    ROTATED
+    /** This replica (the leader) created the first root. */
+    CREATED,
+    ROTATED,
+    /** No root stored yet and this replica is not the leader: not ready until the leader creates one. */
+    WAITING_FOR_LEADER
   }
 
   private final CaSecretStore store;
@@ -78,9 +85,9 @@ public final class SelfSignedSigner implements CertificateSigner {
   }
 
   /**
-   * Loads the stored root or creates one. Throws {@link CaSecretStore.StoreException} if the store cannot be
-   * reached; throws {@link IllegalStateException} if the stored secret is unusable (never overwritten: an operator
-   * must look at it).
+   * Loads the stored root or creates one, as the only replica or the leader would. Throws
+   * {@link CaSecretStore.StoreException} if the store cannot be reached; throws {@link IllegalStateException} if the
+   * stored secret is unusable (never overwritten: an operator must look at it).
    */
   public synchronized void initialize() {
     Optional<CaSecret> stored = store.load();
@@ -91,31 +98,59 @@ public final class SelfSignedSigner implements CertificateSigner {
     install(secret);
   }
 
-  /** Adopts changes made by another replica, then rotates the root if it is due. */
-  public synchronized Maintenance maintain() {
+  /**
+   * Adopts what the store holds (a root created or rotated by another replica), then does the singleton work
+   * {@link SingletonWork#rootStep} asks for: with {@code holdsLease}, create the first root or rotate a root that is
+   * due; without it, never write. Throws like {@link #initialize()}.
+   */
+  public synchronized Maintenance maintain(boolean holdsLease) {
     Maintenance result = Maintenance.UNCHANGED;
     Optional<CaSecret> stored = store.load();
     State current = state;
-    if (stored.isEmpty()) {
+    if (stored.isEmpty() && current != null) {
       throw new IllegalStateException(store.describe() + " disappeared; keeping the current root in memory");
     }
-    if (current == null || !stored.get().sameMaterial(current.secret())) {
-      install(stored.get());
-      result = Maintenance.ADOPTED_FROM_STORE;
-    } else if (!stored.get().version().equals(current.secret().version())) {
-      state = new State(stored.get(), current.authority());
+    if (stored.isPresent()) {
+      if (current == null || !stored.get().sameMaterial(current.secret())) {
+        install(stored.get());
+        result = Maintenance.ADOPTED_FROM_STORE;
+      } else if (!stored.get().version().equals(current.secret().version())) {
+        state = new State(stored.get(), current.authority());
+      }
     }
-    if (rotationDue(state.authority().root(), clock.instant())) {
-      return rotate() ? Maintenance.ROTATED : Maintenance.ADOPTED_FROM_STORE;
+    State now = state;
+    SingletonWork.RootStep step = SingletonWork.rootStep(holdsLease,
+        now == null ? Optional.empty() : Optional.of(now.authority().root()), clock.instant(), options.rotationThreshold());
+    switch (step) {
+      case CREATE -> {
+        CaSecret created = store.createIfAbsent(generate());
+        install(created);
+        log.info("self-signed CA root created in {} by the leader (or adopted from a racing writer)", store.describe());
+        return Maintenance.CREATED;
+      }
+      case ROTATE -> {
+        return rotate() ? Maintenance.ROTATED : Maintenance.ADOPTED_FROM_STORE;
+      }
+      case WAIT_FOR_LEADER -> {
+        notReadyReason = "no root in " + store.describe() + " yet; the replica holding the leader lease creates it";
+        return Maintenance.WAITING_FOR_LEADER;
+      }
+      case NONE -> {
+        return result;
+      }
+      default -> throw new IllegalStateException(step.name());
     }
-    return result;
   }
 
   /** Whether less than the threshold of {@code root}'s lifetime remains at {@code now}. */
   public boolean rotationDue(X509Certificate root, Instant now) {
-    long life = root.getNotAfter().getTime() - root.getNotBefore().getTime();
-    long remaining = root.getNotAfter().getTime() - now.toEpochMilli();
-    return remaining < life * options.rotationThreshold();
+    return SingletonWork.rotationDue(root.getNotBefore().toInstant(), root.getNotAfter().toInstant(), now,
+        options.rotationThreshold());
+  }
+
+  /** Calls {@code onChange} when the stored secret may have changed (see {@link CaSecretStore#watch}). */
+  public AutoCloseable watchStore(Runnable onChange) {
+    return store.watch(onChange);
   }
 
   private boolean rotate() {
