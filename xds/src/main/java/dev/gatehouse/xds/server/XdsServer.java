@@ -33,6 +33,7 @@ public final class XdsServer implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final ExecutorService initialConfigs;
   private final List<ServerServiceDefinition> services;
+  private final DrainableStreams drainable = new DrainableStreams();
 
   private XdsServer(Builder b) {
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -53,11 +54,11 @@ public final class XdsServer implements AutoCloseable {
         List.of(new XdsStreamCallbacks(cache)), cache, new DefaultExecutorGroup(), new PreSerializedResources());
     XdsCallerInterceptor callers = new XdsCallerInterceptor(b.callers);
     this.services = List.of(
-        ServerInterceptors.intercept(server.getAggregatedDiscoveryServiceImpl(), callers),
-        ServerInterceptors.intercept(server.getClusterDiscoveryServiceImpl(), callers),
-        ServerInterceptors.intercept(server.getEndpointDiscoveryServiceImpl(), callers),
-        ServerInterceptors.intercept(server.getListenerDiscoveryServiceImpl(), callers),
-        ServerInterceptors.intercept(server.getRouteDiscoveryServiceImpl(), callers));
+        ServerInterceptors.intercept(drainable.ads(server.getAggregatedDiscoveryServiceImpl()), callers),
+        ServerInterceptors.intercept(drainable.cds(server.getClusterDiscoveryServiceImpl()), callers),
+        ServerInterceptors.intercept(drainable.eds(server.getEndpointDiscoveryServiceImpl()), callers),
+        ServerInterceptors.intercept(drainable.lds(server.getListenerDiscoveryServiceImpl()), callers),
+        ServerInterceptors.intercept(drainable.rds(server.getRouteDiscoveryServiceImpl()), callers));
   }
 
   public static Builder builder(ProxyConfigGenerator generator) {
@@ -85,6 +86,20 @@ public final class XdsServer implements AutoCloseable {
 
   public int connectedStreams() {
     return cache.connectedStreams();
+  }
+
+  /**
+   * Every discovery stream open right now, for a graceful drain: {@link OpenStream#end()} closes one the way a
+   * proxy hanging up would, and the proxy reconnects (to another replica, once this one stopped accepting).
+   */
+  public List<OpenStream> openStreams() {
+    return drainable.open();
+  }
+
+  /** An open discovery stream (see {@link #openStreams()}). Thread-safe. */
+  public interface OpenStream {
+    /** Ends the stream (the proxy sees it closed with status OK); false when it had ended already. */
+    boolean end();
   }
 
   public List<ProxySyncStatus> syncStatus() {
