@@ -16,6 +16,7 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -144,6 +145,34 @@ public final class GrpcServers implements AutoCloseable {
 
   public synchronized int plaintextPort() {
     return plaintext == null ? -1 : plaintext.getPort();
+  }
+
+  /**
+   * Drain, first step: both servers stop taking connections and new calls (HTTP/2 GOAWAY on open connections), while
+   * calls already running (xDS streams, CreateCertificate) continue. Idempotent.
+   */
+  public synchronized void stopAccepting() {
+    for (Server server : new Server[] {plaintext, secure}) {
+      if (server != null) {
+        server.shutdown();
+      }
+    }
+  }
+
+  /** After {@link #stopAccepting()}: waits until every call has finished, at most {@code timeout}; false if some run on. */
+  public boolean awaitCalls(Duration timeout) throws InterruptedException {
+    Server[] servers;
+    synchronized (this) {
+      servers = new Server[] {plaintext, secure};
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    boolean done = true;
+    for (Server server : servers) {
+      if (server != null) {
+        done &= server.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      }
+    }
+    return done;
   }
 
   @Override

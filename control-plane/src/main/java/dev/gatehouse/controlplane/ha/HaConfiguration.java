@@ -3,6 +3,8 @@ package dev.gatehouse.controlplane.ha;
 import dev.gatehouse.controlplane.config.GatehouseProperties;
 import dev.gatehouse.controlplane.config.SourceMode;
 import dev.gatehouse.controlplane.config.SourceSelection;
+import dev.gatehouse.controlplane.grpc.GrpcServers;
+import dev.gatehouse.xds.server.XdsServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -10,6 +12,7 @@ import java.time.Clock;
 import java.util.UUID;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
@@ -17,10 +20,10 @@ import org.springframework.core.env.Environment;
 /**
  * Wires leader election: in Kubernetes mode a {@link LeaderLease} (joined as soon as the bean exists, released first
  * on shutdown), in file mode {@link Leadership#standalone}; its health component {@code leaderElection} ({@code /debug/leaderz} is
- * {@link LeaderDebugController}).
+ * {@link LeaderDebugController}); and the graceful drain on shutdown ({@link ReplicaDrain}).
  */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(LeaderElectionProperties.class)
+@EnableConfigurationProperties({LeaderElectionProperties.class, DrainProperties.class})
 public class HaConfiguration {
 
   @Bean
@@ -51,6 +54,12 @@ public class HaConfiguration {
       host = "gatehouse";
     }
     return host + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  @Bean
+  ReplicaDrain replicaDrain(GrpcServers grpc, XdsServer xds, DrainProperties properties,
+      ApplicationEventPublisher events) {
+    return new ReplicaDrain(grpc, xds, properties, events);
   }
 
   @Bean("leaderElection")
