@@ -109,7 +109,7 @@ public final class ReplicaDrain implements SmartLifecycle {
   private static void sleepUntil(long nanoTime) throws InterruptedException {
     long wait = nanoTime - System.nanoTime();
     if (wait > 0) {
-      Thread.sleep(Duration.ofNanos(wait));
+      java.util.concurrent.TimeUnit.NANOSECONDS.sleep(wait);
     }
   }
 }

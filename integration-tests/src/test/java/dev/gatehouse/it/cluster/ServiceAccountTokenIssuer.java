@@ -55,6 +55,7 @@ public final class ServiceAccountTokenIssuer {
 
   private final ECKey key;
   private final AtomicInteger reviews = new AtomicInteger();
+  private volatile java.time.Duration reviewDelay = java.time.Duration.ZERO;
 
   public ServiceAccountTokenIssuer() throws GeneralSecurityException {
     try {
@@ -116,8 +117,20 @@ public final class ServiceAccountTokenIssuer {
   }
 
   /** kube-apiserver's answer to one TokenReview. */
+  /** Makes every TokenReview answer take {@code delay} (a slow API server), so a CSR can be caught in flight. */
+  public void delayReviews(java.time.Duration delay) {
+    reviewDelay = delay;
+  }
+
   String review(String body) {
     reviews.incrementAndGet();
+    if (!reviewDelay.isZero()) {
+      try {
+        Thread.sleep(reviewDelay.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     JsonObject request = JsonParser.parseString(body).getAsJsonObject();
     JsonObject spec = request.has("spec") ? request.getAsJsonObject("spec") : new JsonObject();
     String token = spec.has("token") ? spec.get("token").getAsString() : "";
