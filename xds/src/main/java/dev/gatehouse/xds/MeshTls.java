@@ -39,6 +39,9 @@ public final class MeshTls {
   /** Outbound ISTIO_MUTUAL ALPN (ALPNInMeshWithMxc / ALPNInMeshH2WithMxc). */
   public static final List<String> OUTBOUND_ALPN = List.of("istio-peer-exchange", "istio");
   public static final List<String> OUTBOUND_H2_ALPN = List.of("istio-peer-exchange", "istio", "h2");
+  /** What Istio's istio.alpn filter writes on HTTP/1.1 and HTTP/2 (gRPC) clusters, for the server's chain match. */
+  public static final List<String> OUTBOUND_HTTP_ALPN = List.of("istio-http/1.1", "istio", "http/1.1");
+  public static final List<String> OUTBOUND_H2_HTTP_ALPN = List.of("istio-h2", "istio", "h2");
 
   private MeshTls() {}
 

@@ -181,9 +181,9 @@ public final class OutboundClusterBuilder {
     UpstreamTlsContext.Builder b = ctx.toBuilder();
     // What Istio's istio.alpn filter would write for HTTP clusters; the server picks h2 / http/1.1 from it.
     if (protocol == PortProtocol.HTTP) {
-      b.getCommonTlsContextBuilder().clearAlpnProtocols().addAllAlpnProtocols(List.of("istio-http/1.1", "istio", "http/1.1"));
+      b.getCommonTlsContextBuilder().clearAlpnProtocols().addAllAlpnProtocols(MeshTls.OUTBOUND_HTTP_ALPN);
     } else if (protocol == PortProtocol.HTTP2) {
-      b.getCommonTlsContextBuilder().clearAlpnProtocols().addAllAlpnProtocols(List.of("istio-h2", "istio", "h2"));
+      b.getCommonTlsContextBuilder().clearAlpnProtocols().addAllAlpnProtocols(MeshTls.OUTBOUND_H2_HTTP_ALPN);
     }
     if (ids.isEmpty()) {
       // No pods yet: accept any identity of this mesh rather than any certificate the root signed for anyone.

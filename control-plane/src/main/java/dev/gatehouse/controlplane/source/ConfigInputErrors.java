@@ -36,13 +36,26 @@ public final class ConfigInputErrors {
   }
 
   private final MeterRegistry registry;
+  private final Listener rejected;
+
+  /** Told of every rejected input as well: the CLI lists them as findings. */
+  @FunctionalInterface
+  public interface Listener {
+    void rejected(Reason reason, String what, String detail);
+  }
 
   public ConfigInputErrors(MeterRegistry registry) {
+    this(registry, (reason, what, detail) -> {});
+  }
+
+  public ConfigInputErrors(MeterRegistry registry, Listener rejected) {
     this.registry = registry;
+    this.rejected = rejected;
   }
 
   public void report(String source, Reason reason, String what, String detail) {
     log.warn("Rejected config input: {}: {} [{}]", what, detail, reason.tag());
+    rejected.rejected(reason, what, detail);
     counter(source, reason).increment();
   }
 

@@ -434,7 +434,8 @@ public final class EnvoyFilterChainEvaluator {
     return result ^ h.getInvertMatch();
   }
 
-  static boolean string(StringMatcher m, String value) {
+  /** Envoy's StringMatcher on one value (null never matches). */
+  public static boolean string(StringMatcher m, String value) {
     if (value == null) {
       return false;
     }
