@@ -106,7 +106,18 @@ class HelmChartTest {
   void terminationGracePeriodCoversTheDrainWindow() {
     RenderedChart chart = RenderedChart.render(Map.of("drainWindowSeconds", 45, "terminationGraceMarginSeconds", 10));
     assertThat(RenderedChart.at(chart.only("Deployment"), "spec.template.spec.terminationGracePeriodSeconds")).isEqualTo(55);
-    // TODO-h11: drain-window argument once the drain lands
+    assertThat(chart.args()).contains("--gatehouse.drain.window=45s", "--gatehouse.drain.in-flight-timeout=5s");
+    ChartArguments.assertEveryGatehousePropertyBinds(chart.args());
+  }
+
+  @Test
+  void leaderElectionValuesReachTheLease() {
+    RenderedChart chart = RenderedChart.render(Map.of("leaderElection.leaseName", "gh-lease",
+        "leaderElection.leaseDuration", "20s", "leaderElection.renewDeadline", "12s", "leaderElection.retryPeriod", "3s"));
+    assertThat(chart.args()).contains("--gatehouse.leader-election.lease-name=gh-lease",
+        "--gatehouse.leader-election.lease-duration=20s", "--gatehouse.leader-election.renew-deadline=12s",
+        "--gatehouse.leader-election.retry-period=3s");
+    ChartArguments.assertEveryGatehousePropertyBinds(chart.args());
   }
 
   @Test
