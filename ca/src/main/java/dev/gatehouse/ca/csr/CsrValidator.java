@@ -2,6 +2,7 @@ package dev.gatehouse.ca.csr;
 
 import dev.gatehouse.ca.CaError;
 import dev.gatehouse.ca.CaException;
+import dev.gatehouse.ca.crypto.CaCrypto;
 import dev.gatehouse.ca.pem.PemCodec;
 import dev.gatehouse.ca.spiffe.SpiffeId;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +25,7 @@ import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
@@ -64,9 +66,16 @@ public final class CsrValidator {
       PKCSObjectIdentifiers.sha512WithRSAEncryption, "SHA512withRSA");
 
   private final SanPolicy sanPolicy;
+  private final CaCrypto crypto;
 
+  /** With the process's CA crypto provider ({@link CaCrypto#active()}). */
   public CsrValidator(SanPolicy sanPolicy) {
+    this(sanPolicy, CaCrypto.active());
+  }
+
+  public CsrValidator(SanPolicy sanPolicy, CaCrypto crypto) {
     this.sanPolicy = Objects.requireNonNull(sanPolicy, "sanPolicy");
+    this.crypto = Objects.requireNonNull(crypto, "crypto");
   }
 
   public SanPolicy sanPolicy() {
@@ -89,7 +98,7 @@ public final class CsrValidator {
     }
     PublicKey key;
     try {
-      key = new JcaPKCS10CertificationRequest(csr).getPublicKey();
+      key = publicKey(csr);
     } catch (Exception e) {
       throw invalid("CSR public key does not parse");
     }
@@ -111,19 +120,33 @@ public final class CsrValidator {
     return new ValidatedCsr(csr, key, kind);
   }
 
+  /** The CSR's key as the CA crypto provider's own key object, so the verify and the certificate use it as is. */
+  private PublicKey publicKey(PKCS10CertificationRequest csr) throws Exception {
+    SubjectPublicKeyInfo info = csr.getSubjectPublicKeyInfo();
+    ASN1ObjectIdentifier algorithm = info.getAlgorithm().getAlgorithm();
+    String keyAlgorithm = X9ObjectIdentifiers.id_ecPublicKey.equals(algorithm) ? "EC"
+        : PKCSObjectIdentifiers.rsaEncryption.equals(algorithm) ? "RSA"
+        : null;
+    if (keyAlgorithm == null) {
+      // Not a key type the CA signs for: let the JDK name it for the refusal in keyKind.
+      return new JcaPKCS10CertificationRequest(csr).getPublicKey();
+    }
+    return crypto.publicKey(keyAlgorithm, info.getEncoded(ASN1Encoding.DER));
+  }
+
   /**
-   * Proof of possession. The common algorithms go straight to a JCA {@link Signature} over the encoded
-   * CertificationRequestInfo: BouncyCastle's content-verifier path does the same check at about half the rate with
-   * the JDK's provider (measured by CaBenchmark), and the CA is bound by this verify. RSASSA-PSS, whose parameters
-   * live in the algorithm identifier, keeps BouncyCastle's verifier.
+   * Proof of possession. The common algorithms go straight to a JCA {@link Signature} of the CA crypto provider over
+   * the encoded CertificationRequestInfo: BouncyCastle's content-verifier path does the same check at about half the
+   * rate with the JDK's provider (measured by CaBenchmark), and the verify is the larger part of a CSR's crypto.
+   * RSASSA-PSS, whose parameters live in the algorithm identifier, keeps BouncyCastle's verifier.
    */
-  private static boolean verifiesWithOwnKey(PKCS10CertificationRequest csr, PublicKey key, AlgorithmIdentifier algorithm)
+  private boolean verifiesWithOwnKey(PKCS10CertificationRequest csr, PublicKey key, AlgorithmIdentifier algorithm)
       throws Exception {
     String jcaName = JCA_SIGNATURES.get(algorithm.getAlgorithm());
     if (jcaName == null) {
       return csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(key));
     }
-    Signature verifier = Signature.getInstance(jcaName);
+    Signature verifier = crypto.signature(jcaName);
     verifier.initVerify(key);
     verifier.update(csr.toASN1Structure().getCertificationRequestInfo().getEncoded(ASN1Encoding.DER));
     return verifier.verify(csr.getSignature());

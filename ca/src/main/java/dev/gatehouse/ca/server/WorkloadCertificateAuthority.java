@@ -8,13 +8,11 @@ import dev.gatehouse.ca.auth.CallerAuthenticator;
 import dev.gatehouse.ca.auth.CallerIdentity;
 import dev.gatehouse.ca.csr.CsrValidator;
 import dev.gatehouse.ca.csr.ValidatedCsr;
-import dev.gatehouse.ca.pem.PemCodec;
 import dev.gatehouse.ca.signer.CertificateSigner;
+import dev.gatehouse.ca.signer.IssuedChain;
 import dev.gatehouse.ca.signer.SignerReadiness;
 import dev.gatehouse.ca.signer.SigningRequest;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -96,9 +94,9 @@ public final class WorkloadCertificateAuthority {
       metrics.csrSignFailed("not-ready");
       throw new CaException(CaError.INTERNAL, "CA is not ready");
     }
-    List<X509Certificate> chain;
+    IssuedChain chain;
     try {
-      chain = signer.sign(SigningRequest.workload(caller.spiffeId(), csr.publicKey(), csr.request(), ttl));
+      chain = signer.issue(SigningRequest.workload(caller.spiffeId(), csr.publicKey(), csr.request(), ttl));
     } catch (CaException e) {
       if (e.error() == CaError.UNAVAILABLE) {
         // An upstream CA (Vault, SPIRE) is down or slow: nothing was issued; istio-agent retries UNAVAILABLE.
@@ -111,13 +109,10 @@ public final class WorkloadCertificateAuthority {
       throw new CaException(CaError.INTERNAL, "certificate signing failed");
     }
     metrics.certificateIssued();
-    X509Certificate leaf = chain.get(0);
     audit.info("certificate issued identity={} serial={} notAfter={} caller={} authenticator={} signer={}",
-        caller.spiffeId(), leaf.getSerialNumber().toString(16), leaf.getNotAfter().toInstant(),
+        caller.spiffeId(), chain.serial().toString(16), chain.notAfter(),
         caller.spiffeId(), caller.authenticator(), signer.name());
-    List<String> pem = new ArrayList<>(chain.size());
-    chain.forEach(c -> pem.add(PemCodec.encodeCertificate(c)));
-    return pem;
+    return chain.pem();
   }
 
   private CallerIdentity authenticate(AuthenticationRequest credentials) {

@@ -34,6 +34,16 @@ public interface CertificateSigner {
    */
   List<X509Certificate> sign(SigningRequest request) throws CaException;
 
+  /**
+   * Signs {@code request} for the CSR endpoint, which needs the chain encoded, not parsed. Signers that build the
+   * certificate themselves return it without parsing it again; the default wraps {@link #sign}.
+   *
+   * @throws CaException as {@link #sign}
+   */
+  default IssuedChain issue(SigningRequest request) throws CaException {
+    return IssuedChain.of(sign(request));
+  }
+
   /** Registers a listener called (on the reloading thread) after the trust bundle changed. */
   void onTrustBundleChange(Consumer<TrustBundle> listener);
 }

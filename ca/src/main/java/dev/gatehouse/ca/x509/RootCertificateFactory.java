@@ -48,7 +48,7 @@ public final class RootCertificateFactory {
       builder.addExtension(Extension.authorityKeyIdentifier, false,
           SvidFactory.authorityKeyIdentifier(issuer.signingCertificate()));
       return SvidFactory.sign(builder, issuer.key());
-    } catch (org.bouncycastle.operator.OperatorCreationException | java.io.IOException e) {
+    } catch (java.io.IOException e) {
       throw new GeneralSecurityException("cannot build intermediate certificate", e);
     }
   }
@@ -61,7 +61,7 @@ public final class RootCertificateFactory {
           subject, publicKey);
       caExtensions(builder, publicKey);
       return SvidFactory.sign(builder, key);
-    } catch (org.bouncycastle.operator.OperatorCreationException | java.io.IOException e) {
+    } catch (java.io.IOException e) {
       throw new GeneralSecurityException("cannot build root certificate", e);
     }
   }

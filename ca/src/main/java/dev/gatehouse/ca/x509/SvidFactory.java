@@ -1,20 +1,32 @@
 package dev.gatehouse.ca.x509;
 
+import dev.gatehouse.ca.crypto.CaCrypto;
+import dev.gatehouse.ca.pem.PemCodec;
+import dev.gatehouse.ca.signer.IssuedChain;
 import dev.gatehouse.ca.signer.SigningAuthority;
 import dev.gatehouse.ca.signer.SigningRequest;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.SignatureException;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.RSAPublicKey;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
+import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.List;
+import org.bouncycastle.asn1.ASN1Encoding;
 import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
@@ -24,75 +36,156 @@ import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x509.Time;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.crypto.digests.SHA1Digest;
+import org.bouncycastle.jcajce.io.OutputStreamFactory;
 import org.bouncycastle.operator.ContentSigner;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.operator.DefaultSignatureAlgorithmIdentifierFinder;
+import org.bouncycastle.operator.RuntimeOperatorException;
 
 /**
  * Builds X.509-SVIDs the way Istio's genCertTemplateFromCSR does (pki/util/generate_cert.go), tightened to the
  * SPIFFE X.509-SVID profile: empty subject with a critical SAN extension holding exactly one URI (plus DNS names
  * only for Gatehouse's own serving certificate), KeyUsage digitalSignature (+ keyEncipherment for RSA keys),
  * ExtKeyUsage serverAuth + clientAuth, CA:false, SKI/AKI, 128-bit random serial, NotBefore = now - 2 min,
- * NotAfter = now + TTL clamped to the signing certificate's NotAfter. Stateless and thread-safe.
+ * NotAfter = now + TTL clamped to the signing certificate's NotAfter. Signs with {@link CaCrypto}'s provider.
+ *
+ * <p>What every leaf of one signing authority shares (issuer name, AKI, signature algorithm, the chain's PEM) is
+ * derived once per authority, and the validity times once per second: at thousands of certificates per second
+ * this work, not the signature, was most of the cost of a leaf (CaBenchmark, JFR). Thread-safe.
  */
 public final class SvidFactory {
   /** Istio's ClockSkewGracePeriod. */
   public static final Duration CLOCK_SKEW_GRACE = Duration.ofMinutes(2);
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final JcaX509CertificateConverter CONVERTER = new JcaX509CertificateConverter();
+  private static final X500Name EMPTY_SUBJECT = new X500Name(new RDN[0]);
+  private static final Extension KEY_USAGE_EC = extension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
+  private static final Extension KEY_USAGE_RSA = extension(Extension.keyUsage, true,
+      new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
+  private static final Extension EXTENDED_KEY_USAGE = extension(Extension.extendedKeyUsage, false,
+      new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
+  private static final Extension NOT_A_CA = extension(Extension.basicConstraints, true, new BasicConstraints(false));
+
+  /** The signing authority whose leaves were issued last, with what they share; replaced when the authority is. */
+  private static volatile Issuer lastIssuer;
+  private static volatile EncodedTime lastNotBefore;
+  private static volatile EncodedTime lastNotAfter;
+
+  private record Issuer(SigningAuthority authority, X500Name name, Instant notAfter, Extension authorityKeyIdentifier,
+      String signatureAlgorithm, AlgorithmIdentifier signatureAlgorithmId, List<String> chainPem) {}
+
+  private record EncodedTime(long epochSecond, Time time) {}
 
   private SvidFactory() {}
 
   /** Signs {@code request} with {@code authority} and returns the chain, leaf first and root last. */
   public static List<X509Certificate> issue(SigningAuthority authority, SigningRequest request, Instant now)
       throws GeneralSecurityException {
-    X509Certificate issuer = authority.signingCertificate();
+    return issue(authority, request, now, CaCrypto.active());
+  }
+
+  /** As {@link #issue(SigningAuthority, SigningRequest, Instant)}, signing with {@code crypto}'s provider. */
+  public static List<X509Certificate> issue(SigningAuthority authority, SigningRequest request, Instant now, CaCrypto crypto)
+      throws GeneralSecurityException {
+    return encode(authority, request, now, crypto).certificates();
+  }
+
+  /** Signs {@code request} and returns the leaf encoded, without parsing it back (the CSR endpoint's form). */
+  public static IssuedChain encode(SigningAuthority authority, SigningRequest request, Instant now)
+      throws GeneralSecurityException {
+    return encode(authority, request, now, CaCrypto.active());
+  }
+
+  public static IssuedChain encode(SigningAuthority authority, SigningRequest request, Instant now, CaCrypto crypto)
+      throws GeneralSecurityException {
+    Issuer issuer = issuer(authority);
     Instant notAfter = now.plus(request.ttl());
-    Instant issuerNotAfter = issuer.getNotAfter().toInstant();
-    if (notAfter.isAfter(issuerNotAfter)) {
-      notAfter = issuerNotAfter;
+    if (notAfter.isAfter(issuer.notAfter())) {
+      notAfter = issuer.notAfter();
+    }
+    notAfter = notAfter.truncatedTo(ChronoUnit.SECONDS); // what the certificate holds
+    BigInteger serial = serial();
+    PublicKey publicKey = request.publicKey();
+    // Re-encoded from the parsed key, never copied from the CSR: a CSR may carry a compressed EC point, which
+    // some TLS stacks (Go's crypto/x509) refuse in a certificate.
+    SubjectPublicKeyInfo subjectKey = SubjectPublicKeyInfo.getInstance(publicKey.getEncoded());
+    GeneralName[] names = new GeneralName[1 + request.dnsNames().size()];
+    names[0] = new GeneralName(GeneralName.uniformResourceIdentifier, request.identity().toString());
+    for (int i = 0; i < request.dnsNames().size(); i++) {
+      names[i + 1] = new GeneralName(GeneralName.dNSName, request.dnsNames().get(i));
     }
     try {
-      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
-          issuer,
-          serial(),
-          Date.from(now.minus(CLOCK_SKEW_GRACE)),
-          Date.from(notAfter),
-          new X500Name(new org.bouncycastle.asn1.x500.RDN[0]),
-          request.publicKey());
-      List<GeneralName> names = new ArrayList<>();
-      names.add(new GeneralName(GeneralName.uniformResourceIdentifier, request.identity().toString()));
-      request.dnsNames().forEach(dns -> names.add(new GeneralName(GeneralName.dNSName, dns)));
-      JcaX509ExtensionUtils extensionUtils = new JcaX509ExtensionUtils();
-      builder
-          .addExtension(Extension.subjectAlternativeName, true, new GeneralNames(names.toArray(GeneralName[]::new)))
-          .addExtension(Extension.keyUsage, true, new KeyUsage(request.publicKey() instanceof RSAPublicKey
-              ? KeyUsage.digitalSignature | KeyUsage.keyEncipherment
-              : KeyUsage.digitalSignature))
-          .addExtension(Extension.extendedKeyUsage, false,
-              new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}))
-          .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
-          .addExtension(Extension.subjectKeyIdentifier, false, extensionUtils.createSubjectKeyIdentifier(request.publicKey()))
-          .addExtension(Extension.authorityKeyIdentifier, false, authorityKeyIdentifier(issuer));
-      X509Certificate leaf = sign(builder, authority.key());
-      List<X509Certificate> chain = new ArrayList<>(authority.chain().size() + 1);
-      chain.add(leaf);
-      chain.addAll(authority.chain());
-      return List.copyOf(chain);
-    } catch (org.bouncycastle.operator.OperatorCreationException | java.io.IOException e) {
+      X509v3CertificateBuilder builder = new X509v3CertificateBuilder(issuer.name(), serial,
+          notBefore(now.minus(CLOCK_SKEW_GRACE)), notAfter(notAfter), EMPTY_SUBJECT, subjectKey)
+          .addExtension(Extension.subjectAlternativeName, true, new GeneralNames(names))
+          .addExtension(publicKey instanceof RSAPublicKey ? KEY_USAGE_RSA : KEY_USAGE_EC)
+          .addExtension(EXTENDED_KEY_USAGE)
+          .addExtension(NOT_A_CA)
+          .addExtension(Extension.subjectKeyIdentifier, false, subjectKeyIdentifier(subjectKey))
+          .addExtension(issuer.authorityKeyIdentifier());
+      X509CertificateHolder holder = builder.build(
+          new JcaSigner(crypto, issuer.signatureAlgorithm(), issuer.signatureAlgorithmId(), authority.key()));
+      return new IssuedChain(holder.getEncoded(), serial, notAfter, authority.chain(), issuer.chainPem());
+    } catch (IOException | RuntimeOperatorException e) {
       throw new GeneralSecurityException("cannot build certificate: " + e.getMessage(), e);
     }
   }
 
-  static X509Certificate sign(X509v3CertificateBuilder builder, java.security.PrivateKey key)
-      throws org.bouncycastle.operator.OperatorCreationException, GeneralSecurityException {
-    ContentSigner signer = new JcaContentSignerBuilder(CaKeys.signatureAlgorithm(key)).build(key);
-    X509CertificateHolder holder = builder.build(signer);
-    return CONVERTER.getCertificate(holder);
+  private static Issuer issuer(SigningAuthority authority) throws GeneralSecurityException {
+    Issuer last = lastIssuer;
+    if (last != null && last.authority() == authority) {
+      return last;
+    }
+    X509Certificate certificate = authority.signingCertificate();
+    String algorithm = CaKeys.signatureAlgorithm(authority.key());
+    Issuer issuer = new Issuer(authority,
+        X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()),
+        certificate.getNotAfter().toInstant(),
+        extension(Extension.authorityKeyIdentifier, false, authorityKeyIdentifier(certificate)),
+        algorithm,
+        new DefaultSignatureAlgorithmIdentifierFinder().find(algorithm),
+        authority.chain().stream().map(PemCodec::encodeCertificate).toList());
+    lastIssuer = issuer;
+    return issuer;
+  }
+
+  private static Time notBefore(Instant instant) {
+    EncodedTime last = lastNotBefore;
+    if (last != null && last.epochSecond() == instant.getEpochSecond()) {
+      return last.time();
+    }
+    EncodedTime fresh = new EncodedTime(instant.getEpochSecond(), new Time(Date.from(instant)));
+    lastNotBefore = fresh;
+    return fresh.time();
+  }
+
+  private static Time notAfter(Instant instant) {
+    EncodedTime last = lastNotAfter;
+    if (last != null && last.epochSecond() == instant.getEpochSecond()) {
+      return last.time();
+    }
+    EncodedTime fresh = new EncodedTime(instant.getEpochSecond(), new Time(Date.from(instant)));
+    lastNotAfter = fresh;
+    return fresh.time();
+  }
+
+  /** Roots and intermediates ({@link RootCertificateFactory}): built rarely, through BouncyCastle's JCA builder. */
+  static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey key) throws GeneralSecurityException {
+    CaCrypto crypto = CaCrypto.active();
+    String algorithm = CaKeys.signatureAlgorithm(key);
+    try {
+      X509CertificateHolder holder = builder.build(
+          new JcaSigner(crypto, algorithm, new DefaultSignatureAlgorithmIdentifierFinder().find(algorithm), key));
+      return CONVERTER.getCertificate(holder);
+    } catch (RuntimeOperatorException e) {
+      throw new GeneralSecurityException("cannot sign certificate: " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -112,6 +205,16 @@ public final class SvidFactory {
     return new JcaX509ExtensionUtils().createSubjectKeyIdentifier(key);
   }
 
+  /** RFC 5280 §4.2.1.2 method (1), as BouncyCastle's X509ExtensionUtils computes it: SHA-1 of the key's bit string. */
+  private static SubjectKeyIdentifier subjectKeyIdentifier(SubjectPublicKeyInfo key) {
+    byte[] bits = key.getPublicKeyData().getBytes();
+    SHA1Digest sha1 = new SHA1Digest();
+    sha1.update(bits, 0, bits.length);
+    byte[] id = new byte[sha1.getDigestSize()];
+    sha1.doFinal(id, 0);
+    return new SubjectKeyIdentifier(id);
+  }
+
   /** 128 random bits, positive and non-zero (RFC 5280 §4.1.2.2). */
   static BigInteger serial() {
     BigInteger serial;
@@ -119,5 +222,51 @@ public final class SvidFactory {
       serial = new BigInteger(128, RANDOM);
     } while (serial.signum() == 0);
     return serial;
+  }
+
+  private static Extension extension(org.bouncycastle.asn1.ASN1ObjectIdentifier oid, boolean critical,
+      org.bouncycastle.asn1.ASN1Encodable value) {
+    try {
+      return new Extension(oid, critical, new DEROctetString(value.toASN1Primitive().getEncoded(ASN1Encoding.DER)));
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot encode extension " + oid, e);
+    }
+  }
+
+  /**
+   * A BouncyCastle {@link ContentSigner} over a JCA {@link Signature} of the CA crypto provider, with the algorithm
+   * identifier looked up once per authority (BouncyCastle's JcaContentSignerBuilder looks it up on every build).
+   * One per certificate: not thread-safe.
+   */
+  private static final class JcaSigner implements ContentSigner {
+    private final AlgorithmIdentifier algorithmId;
+    private final Signature signature;
+    private final OutputStream stream;
+
+    JcaSigner(CaCrypto crypto, String algorithm, AlgorithmIdentifier algorithmId, PrivateKey key) throws GeneralSecurityException {
+      this.algorithmId = algorithmId;
+      this.signature = crypto.signature(algorithm);
+      this.signature.initSign(crypto.signingKey(key));
+      this.stream = OutputStreamFactory.createStream(signature);
+    }
+
+    @Override
+    public AlgorithmIdentifier getAlgorithmIdentifier() {
+      return algorithmId;
+    }
+
+    @Override
+    public OutputStream getOutputStream() {
+      return stream;
+    }
+
+    @Override
+    public byte[] getSignature() {
+      try {
+        return signature.sign();
+      } catch (SignatureException e) {
+        throw new RuntimeOperatorException("signing failed: " + e.getMessage(), e);
+      }
+    }
   }
 }

@@ -7,6 +7,7 @@ import dev.gatehouse.ca.auth.ExistingServiceAccountAuthenticator;
 import dev.gatehouse.ca.auth.JwtAuthenticator;
 import dev.gatehouse.ca.auth.LocalTokenIssuer;
 import dev.gatehouse.ca.auth.TokenReviewAuthenticator;
+import dev.gatehouse.ca.crypto.CaCrypto;
 import dev.gatehouse.ca.csr.CsrValidator;
 import dev.gatehouse.ca.server.IstioCertificateServer;
 import dev.gatehouse.ca.server.WorkloadCertificateAuthority;
@@ -41,6 +42,7 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.DependsOn;
 
 /**
  * Wires the workload CA: the signer chosen by {@code gatehouse.ca.mode} (auto: the plugged-in intermediate when
@@ -54,7 +56,24 @@ public class CaConfiguration {
   private static final Logger log = LoggerFactory.getLogger(CaConfiguration.class);
   private static final Clock CLOCK = Clock.systemUTC();
 
+  /**
+   * The provider of the CSR verify and the certificate sign, chosen before any signer exists (a signer may sign its
+   * root or intermediate as it starts). A fallback under {@code auto} is a warning, not an error: the CA is correct,
+   * only slower.
+   */
   @Bean
+  CaCrypto caCrypto(CaProperties ca) {
+    CaCrypto crypto = CaCrypto.use(ca.cryptoProvider());
+    if (crypto.isNative() || ca.cryptoProvider() == CaCrypto.Preference.JDK) {
+      log.info("workload CA crypto provider: {}", crypto.describe());
+    } else {
+      log.warn("workload CA crypto provider: {} (set gatehouse.ca.crypto-provider=jdk to choose it explicitly)", crypto.describe());
+    }
+    return crypto;
+  }
+
+  @Bean
+  @DependsOn("caCrypto")
   CertificateSigner certificateSigner(GatehouseProperties gatehouse, CaProperties ca, SourceSelection selection,
       ObjectProvider<KubernetesClient> kubernetes) {
     boolean kubernetesMode = selection.mode() == SourceMode.KUBERNETES;
@@ -131,19 +150,21 @@ public class CaConfiguration {
   }
 
   @Bean("workloadCa")
-  CaHealthIndicator workloadCaHealthIndicator(CertificateSigner signer) {
-    return new CaHealthIndicator(signer);
+  CaHealthIndicator workloadCaHealthIndicator(CertificateSigner signer, CaCrypto crypto) {
+    return new CaHealthIndicator(signer, crypto);
   }
 
   @Bean
-  MicrometerCaMetrics caMetrics(MeterRegistry registry, CertificateSigner signer) {
-    return new MicrometerCaMetrics(registry, signer, CLOCK);
+  MicrometerCaMetrics caMetrics(MeterRegistry registry, CertificateSigner signer, CaCrypto crypto) {
+    MicrometerCaMetrics metrics = new MicrometerCaMetrics(registry, signer, CLOCK);
+    metrics.cryptoProvider(crypto);
+    return metrics;
   }
 
   @Bean
   WorkloadCertificateAuthority workloadCertificateAuthority(AuthenticatorChain authenticators, CertificateSigner signer,
-      CaProperties ca, MicrometerCaMetrics metrics) {
-    return new WorkloadCertificateAuthority(authenticators, new CsrValidator(ca.sanPolicy()), signer,
+      CaProperties ca, MicrometerCaMetrics metrics, CaCrypto crypto) {
+    return new WorkloadCertificateAuthority(authenticators, new CsrValidator(ca.sanPolicy(), crypto), signer,
         new WorkloadCertificateAuthority.Options(ca.defaultWorkloadCertTtl(), ca.maxWorkloadCertTtl()), metrics);
   }
 

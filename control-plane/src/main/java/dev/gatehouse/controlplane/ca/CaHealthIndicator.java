@@ -1,5 +1,6 @@
 package dev.gatehouse.controlplane.ca;
 
+import dev.gatehouse.ca.crypto.CaCrypto;
 import dev.gatehouse.ca.signer.CertificateSigner;
 import dev.gatehouse.ca.signer.SignerReadiness;
 import dev.gatehouse.ca.signer.TrustBundle;
@@ -21,9 +22,15 @@ import org.springframework.boot.health.contributor.Status;
  */
 public final class CaHealthIndicator implements HealthIndicator {
   private final CertificateSigner signer;
+  private final CaCrypto crypto;
 
   public CaHealthIndicator(CertificateSigner signer) {
+    this(signer, CaCrypto.active());
+  }
+
+  public CaHealthIndicator(CertificateSigner signer, CaCrypto crypto) {
     this.signer = signer;
+    this.crypto = crypto;
   }
 
   public static final Status UPSTREAM_UNAVAILABLE = new Status("UPSTREAM_UNAVAILABLE", "the upstream CA cannot be reached");
@@ -55,6 +62,7 @@ public final class CaHealthIndicator implements HealthIndicator {
         .withDetail("signingCertificateExpires", chain.get(0).getNotAfter().toInstant().toString())
         .withDetail("roots", bundle.roots().size())
         .withDetail("earliestRootExpiry", bundle.earliestExpiry().toString())
+        .withDetail("cryptoProvider", crypto.providerName() + (crypto.isNative() ? " (native)" : " (JDK)"))
         .build();
   }
 }

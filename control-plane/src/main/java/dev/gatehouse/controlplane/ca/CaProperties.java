@@ -1,5 +1,6 @@
 package dev.gatehouse.controlplane.ca;
 
+import dev.gatehouse.ca.crypto.CaCrypto;
 import dev.gatehouse.ca.csr.SanPolicy;
 import dev.gatehouse.ca.x509.CaKeys;
 import java.nio.file.Path;
@@ -25,6 +26,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param rootCertConfigMap name of the ConfigMap publishing the trust bundle (Istio PILOT_CA_CERT_CONFIGMAP)
  * @param vault Vault PKI as the upstream ({@code mode=vault})
  * @param spire a SPIRE Server as the upstream ({@code mode=spire})
+ * @param cryptoProvider the JCA provider of the CSR verify and the certificate sign: auto (Amazon Corretto Crypto
+ *     Provider where its native library loads, else the JDK's), native (that provider or fail at startup), jdk
  */
 @ConfigurationProperties("gatehouse.ca")
 public record CaProperties(
@@ -40,7 +43,8 @@ public record CaProperties(
     @DefaultValue ServingCertificate servingCertificate,
     @DefaultValue("istio-ca-root-cert") String rootCertConfigMap,
     @DefaultValue Vault vault,
-    @DefaultValue Spire spire) {
+    @DefaultValue Spire spire,
+    @DefaultValue("auto") CaCrypto.Preference cryptoProvider) {
 
   /** Who signs workload certificates when an upstream CA is used. */
   public enum Issuance {

@@ -1,5 +1,6 @@
 package dev.gatehouse.controlplane.ca;
 
+import dev.gatehouse.ca.crypto.CaCrypto;
 import dev.gatehouse.ca.server.CaMetrics;
 import dev.gatehouse.ca.signer.CertificateSigner;
 import dev.gatehouse.ca.signer.TrustBundle;
@@ -68,6 +69,18 @@ public final class MicrometerCaMetrics implements CaMetrics {
             .tag("signer", upstream.name()).tag("kind", kind).register(registry);
       }
     }
+  }
+
+  /**
+   * {@code gatehouse_ca_crypto_provider{provider,native} 1}: which provider verifies CSRs and signs certificates, so
+   * that a fleet where some replicas fell back to the JDK's (several times slower) is visible in one query.
+   */
+  public void cryptoProvider(CaCrypto crypto) {
+    Gauge.builder("gatehouse_ca_crypto_provider", () -> 1)
+        .description("The JCA provider the CA verifies CSRs and signs certificates with (value always 1).")
+        .tag("provider", crypto.providerName())
+        .tag("native", Boolean.toString(crypto.isNative()))
+        .register(registry);
   }
 
   private Counter signError(String errorType) {

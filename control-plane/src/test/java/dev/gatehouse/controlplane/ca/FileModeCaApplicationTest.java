@@ -92,12 +92,23 @@ class FileModeCaApplicationTest {
         .contains("citadel_server_success_cert_issuance_count_total 1.0")
         .contains("citadel_server_authentication_failure_count_total 0.0")
         .contains("citadel_server_root_cert_expiry_timestamp ")
-        .contains("citadel_server_cert_chain_expiry_timestamp ");
+        .contains("citadel_server_cert_chain_expiry_timestamp ")
+        .contains(linuxX86_64()
+            ? "gatehouse_ca_crypto_provider{native=\"true\",provider=\"AmazonCorrettoCryptoProvider\"} 1.0"
+            : "gatehouse_ca_crypto_provider{native=\"false\"");
     String health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/actuator/health")).build(),
         HttpResponse.BodyHandlers.ofString()).body();
     com.google.gson.JsonObject workloadCa = com.google.gson.JsonParser.parseString(health).getAsJsonObject()
         .getAsJsonObject("components").getAsJsonObject("workloadCa");
     assertThat(workloadCa.get("status").getAsString()).isEqualTo("UP");
     assertThat(workloadCa.getAsJsonObject("details").get("signer").getAsString()).isEqualTo("self-signed");
+    assertThat(workloadCa.getAsJsonObject("details").get("cryptoProvider").getAsString())
+        .isEqualTo(linuxX86_64() ? "AmazonCorrettoCryptoProvider (native)" : "SunEC (JDK)");
+  }
+
+  /** Where the bundled native provider (ACCP, linux-x86_64) must load; elsewhere the CA falls back to the JDK. */
+  private static boolean linuxX86_64() {
+    return System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).contains("linux")
+        && List.of("amd64", "x86_64").contains(System.getProperty("os.arch"));
   }
 }

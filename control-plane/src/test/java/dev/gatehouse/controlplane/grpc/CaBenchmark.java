@@ -1,6 +1,12 @@
 package dev.gatehouse.controlplane.grpc;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.FileAppender;
 import dev.gatehouse.api.istio.ca.v1.IstioCertificateRequest;
+import dev.gatehouse.api.istio.ca.v1.IstioCertificateResponse;
 import dev.gatehouse.api.istio.ca.v1.IstioCertificateServiceGrpc;
 import dev.gatehouse.ca.TestPki;
 import dev.gatehouse.ca.auth.AuthenticationRequest;
@@ -10,29 +16,51 @@ import dev.gatehouse.ca.auth.LocalTokenIssuer;
 import dev.gatehouse.ca.auth.TokenReview;
 import dev.gatehouse.ca.auth.TokenReviewAuthenticator;
 import dev.gatehouse.ca.auth.TokenReviewer;
+import dev.gatehouse.ca.crypto.CaCrypto;
 import dev.gatehouse.ca.server.CaMetrics;
 import dev.gatehouse.ca.signer.SigningRequest;
 import dev.gatehouse.ca.spiffe.SpiffeId;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.PublicKey;
 import java.security.Signature;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.IntStream;
+import org.slf4j.LoggerFactory;
 
 /**
  * Workload CA throughput, not a test (never run by surefire, never fails on a number). Three figures from one run:
@@ -55,9 +83,14 @@ public final class CaBenchmark {
     int clients = intArg(args, "--clients", 16);
     int requests = intArg(args, "--requests", 6000);
     int seconds = intArg(args, "--seconds", 5);
+    int rate = intArg(args, "--rate", 1000);
+    int csrsPerClient = intArg(args, "--csrs-per-client", 256);
     int cores = Runtime.getRuntime().availableProcessors();
+    Path auditLog = Path.of(stringArg(args, "--audit-log", Files.createTempFile("gatehouse-ca-audit", ".log").toString()));
+    auditToFile(auditLog);
+    CaCrypto crypto = CaCrypto.use(CaCrypto.Preference.parse(stringArg(args, "--crypto", "auto")));
     System.out.printf("CaBenchmark: java %s, %d cores, provider %s%n", System.getProperty("java.version"), cores,
-        Signature.getInstance("SHA256withECDSA").getProvider().getName());
+        crypto.describe());
 
     String mode = stringArg(args, "--mode", "all");
     double ceilingBefore = 0;
@@ -73,8 +106,15 @@ public final class CaBenchmark {
     if (mode.equals("all") || mode.equals("in-process")) {
       inProcessRate = inProcess(cores, seconds);
     }
-    if (mode.equals("all") || mode.equals("end-to-end")) {
-      endToEndRate = endToEnd(clients, requests);
+    if (mode.equals("all") || mode.equals("end-to-end") || mode.equals("open-loop")) {
+      try (Mesh mesh = new Mesh(clients, csrsPerClient)) {
+        if (!mode.equals("open-loop")) {
+          endToEndRate = endToEnd(mesh, requests);
+        }
+        if (!mode.equals("end-to-end")) {
+          openLoop(mesh, rate, seconds * 2);
+        }
+      }
     }
     if (mode.equals("all")) {
       // The ceiling is measured again after the CA phases and the better of the two is used: on a shared machine a
@@ -87,23 +127,53 @@ public final class CaBenchmark {
     System.exit(0);
   }
 
+  /**
+   * The audit line stays part of every CSR, written as the running CA writes it (Spring Boot's console pattern,
+   * synchronous, flushed per line), but to a file instead of the terminal: the benchmark's own lines stay readable and
+   * a slow terminal does not set the pace. Everything else logs at WARN.
+   */
+  static void auditToFile(Path file) {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(Level.WARN);
+    PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+    encoder.setContext(context);
+    encoder.setPattern("%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %5level [%15.15thread] %-40.40logger{39} : %msg%n%throwable");
+    encoder.start();
+    FileAppender<ILoggingEvent> appender = new FileAppender<>();
+    appender.setContext(context);
+    appender.setFile(file.toString());
+    appender.setAppend(false);
+    appender.setImmediateFlush(true);
+    appender.setEncoder(encoder);
+    appender.start();
+    ch.qos.logback.classic.Logger audit = context.getLogger("gatehouse.ca.audit");
+    audit.setLevel(Level.INFO);
+    audit.setAdditive(false);
+    audit.addAppender(appender);
+    System.out.println("audit lines: " + file);
+  }
+
   /** One verify + one sign per operation: the cryptographic work a CSR costs at minimum. */
   static double ceiling(int threads, int seconds) throws Exception {
-    KeyPair key = TestPki.ecP256();
+    CaCrypto crypto = CaCrypto.active();
+    KeyPair jdkKey = TestPki.ecP256();
+    // The keys as the provider's own objects, as the CA holds them (CSR keys parsed by it, the CA key translated once).
+    PublicKey publicKey = crypto.publicKey("EC", jdkKey.getPublic().getEncoded());
+    PrivateKey privateKey = crypto.signingKey(jdkKey.getPrivate());
     byte[] message = "gatehouse ceiling".getBytes(StandardCharsets.US_ASCII);
-    Signature s = Signature.getInstance("SHA256withECDSA");
-    s.initSign(key.getPrivate());
+    Signature s = crypto.signature("SHA256withECDSA");
+    s.initSign(privateKey);
     s.update(message);
     byte[] signature = s.sign();
     double rate = parallelRate(threads, seconds, () -> {
-      Signature verifier = Signature.getInstance("SHA256withECDSA");
-      verifier.initVerify(key.getPublic());
+      Signature verifier = crypto.signature("SHA256withECDSA");
+      verifier.initVerify(publicKey);
       verifier.update(message);
       if (!verifier.verify(signature)) {
         throw new IllegalStateException("verify failed");
       }
-      Signature signer = Signature.getInstance("SHA256withECDSA");
-      signer.initSign(key.getPrivate());
+      Signature signer = crypto.signature("SHA256withECDSA");
+      signer.initSign(privateKey);
       signer.update(message);
       signer.sign();
     });
@@ -117,7 +187,7 @@ public final class CaBenchmark {
       KeyPair key = TestPki.ecP256();
       SigningRequest request = SigningRequest.workload(SpiffeId.of("cluster.local", "shop", "cart"), key.getPublic(), null,
           Duration.ofHours(24));
-      double rate = parallelRate(threads, seconds, () -> ca.signer().sign(request));
+      double rate = parallelRate(threads, seconds, () -> ca.signer().issue(request));
       System.out.printf("signer only (self-signed P-256 root, X.509-SVID build + sign), %d threads: %.0f certs/s%n", threads, rate);
     }
   }
@@ -140,79 +210,283 @@ public final class CaBenchmark {
     }
   }
 
-  static double endToEnd(int clients, int requests) throws Exception {
-    Path state = Files.createTempDirectory("gatehouse-bench");
-    LocalTokenIssuer apiServerKeys = new LocalTokenIssuer(TestPki.ecP256(), "https://kubernetes.default.svc");
-    TokenReviewer apiServer = (token, audiences) -> {
-      AuthenticationResult r = new JwtAuthenticator(apiServerKeys::keySet, apiServerKeys.issuer(), audiences, "cluster.local",
-          Clock.systemUTC(), Duration.ZERO).authenticate(AuthenticationRequest.ofToken(token));
-      return r instanceof AuthenticationResult.Authenticated a
-          ? new TokenReview(true, a.identity().spiffeId().kubernetesUserName(), List.of("system:serviceaccounts"), audiences, "")
-          : TokenReview.unauthenticated("rejected");
-    };
-    TokenReviewAuthenticator tokenReview = new TokenReviewAuthenticator(apiServer, List.of("istio-ca"), "cluster.local",
-        Clock.systemUTC(), 10_000, Duration.ofMinutes(5));
-    try (CaServerFixture ca = new CaServerFixture(state, Clock.systemUTC(), CaMetrics.NONE, List.of(tokenReview), List.of())) {
-      int perClient = Math.max(1, requests / clients);
-      int warmupPerClient = Math.max(50, perClient / 2); // JIT warm-up: C2 is still compiling gRPC/TLS/BouncyCastle paths earlier
-      System.out.printf("end to end: generating %d CSRs (P-256) before the clock starts...%n", clients * (perClient + warmupPerClient));
-      List<List<IstioCertificateRequest>> work = new ArrayList<>();
-      List<IstioCertificateServiceGrpc.IstioCertificateServiceBlockingStub> stubs = new ArrayList<>();
+  /**
+   * A CA over real gRPC + TLS with {@code clients} agents, each with its own TLS connection and its own service-account
+   * token (reviewed once by the TokenReview authenticator against an in-memory API server, then cached), and a pool
+   * of CSRs per agent generated before any clock starts.
+   */
+  static final class Mesh implements AutoCloseable {
+    final CaServerFixture ca;
+    final List<IstioCertificateServiceGrpc.IstioCertificateServiceStub> agents = new ArrayList<>();
+    final List<List<IstioCertificateRequest>> csrs = new ArrayList<>();
+    /**
+     * The agents' own event loops (two threads, named {@code agent-ELG-*}), apart from the server's, and their
+     * callbacks run on them (direct executor): the clients cost what a minimal gRPC client costs, and the CPU account
+     * can tell the agents' share from the CA's.
+     */
+    private final EventLoopGroup agentLoops;
+    private final List<ManagedChannel> channels = new ArrayList<>();
+
+    Mesh(int clients, int csrsPerClient) throws Exception {
+      agentLoops = Epoll.isAvailable()
+          ? new EpollEventLoopGroup(2, new DefaultThreadFactory("agent-ELG", true))
+          : new NioEventLoopGroup(2, new DefaultThreadFactory("agent-ELG", true));
+      Path state = Files.createTempDirectory("gatehouse-bench");
+      LocalTokenIssuer apiServerKeys = new LocalTokenIssuer(TestPki.ecP256(), "https://kubernetes.default.svc");
+      TokenReviewer apiServer = (token, audiences) -> {
+        AuthenticationResult r = new JwtAuthenticator(apiServerKeys::keySet, apiServerKeys.issuer(), audiences, "cluster.local",
+            Clock.systemUTC(), Duration.ZERO).authenticate(AuthenticationRequest.ofToken(token));
+        return r instanceof AuthenticationResult.Authenticated a
+            ? new TokenReview(true, a.identity().spiffeId().kubernetesUserName(), List.of("system:serviceaccounts"), audiences, "")
+            : TokenReview.unauthenticated("rejected");
+      };
+      TokenReviewAuthenticator tokenReview = new TokenReviewAuthenticator(apiServer, List.of("istio-ca"), "cluster.local",
+          Clock.systemUTC(), 10_000, Duration.ofMinutes(5));
+      // Kubernetes mode's chain: client certificate (agents renewing with their current certificate), then TokenReview.
+      ca = new CaServerFixture(state, Clock.systemUTC(), CaMetrics.NONE, false, List.of(tokenReview), List.of());
+      System.out.printf("generating %d CSRs (P-256, %d per agent; each is sent several times) before the clock starts...%n",
+          clients * csrsPerClient, csrsPerClient);
       for (int c = 0; c < clients; c++) {
         String sa = "sa-" + c;
-        List<IstioCertificateRequest> mine = new ArrayList<>();
-        for (int i = 0; i < perClient + warmupPerClient; i++) {
-          mine.add(IstioCertificateRequest.newBuilder()
-              .setCsr(TestPki.Csr.forKey(TestPki.ecP256()).uri("spiffe://cluster.local/ns/bench/sa/" + sa).pem())
-              .setValidityDuration(86400).build());
-        }
-        work.add(mine);
+        csrs.add(IntStream.range(0, csrsPerClient).parallel()
+            .mapToObj(i -> IstioCertificateRequest.newBuilder()
+                .setCsr(TestPki.Csr.forKey(TestPki.ecP256()).uri("spiffe://cluster.local/ns/bench/sa/" + sa).pem())
+                .setValidityDuration(86400).build())
+            .toList());
         Metadata headers = new Metadata();
         headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),
             "Bearer " + apiServerKeys.mint("bench", sa, List.of("istio-ca"), Instant.now(), Duration.ofHours(1)));
-        ManagedChannel channel = ca.channel(null, null);
-        stubs.add(IstioCertificateServiceGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers)));
+        agents.add(IstioCertificateServiceGrpc.newStub(agentChannel())
+            .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers)));
       }
-      ExecutorService pool = Executors.newFixedThreadPool(clients);
-      long[] latencies = new long[clients * perClient];
-      AtomicInteger failures = new AtomicInteger();
-      CountDownLatch warm = new CountDownLatch(clients);
-      CountDownLatch go = new CountDownLatch(1);
-      List<Future<?>> futures = new ArrayList<>();
-      for (int c = 0; c < clients; c++) {
-        int client = c;
-        futures.add(pool.submit(() -> {
-          List<IstioCertificateRequest> mine = work.get(client);
-          for (int i = 0; i < warmupPerClient; i++) {
-            stubs.get(client).createCertificate(mine.get(i));
+    }
+
+    /** A TLS channel as istio-agent opens it (dial istiod.istio-system.svc, trust the published roots), on the agents' loops. */
+    private ManagedChannel agentChannel() throws Exception {
+      ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", ca.servers.securePort())
+          .overrideAuthority("istiod.istio-system.svc")
+          .sslContext(GrpcSslContexts.forClient().trustManager(ca.published().roots()).build())
+          .eventLoopGroup(agentLoops)
+          .channelType(Epoll.isAvailable() ? EpollSocketChannel.class : NioSocketChannel.class)
+          .directExecutor()
+          .build();
+      channels.add(channel);
+      return channel;
+    }
+
+    IstioCertificateRequest csr(int client, long i) {
+      List<IstioCertificateRequest> mine = csrs.get(client);
+      return mine.get((int) (i % mine.size()));
+    }
+
+    /** Sends one CSR for {@code client}; {@code done} gets true when a certificate chain came back. */
+    void send(int client, long i, java.util.function.Consumer<Boolean> done) {
+      agents.get(client).createCertificate(csr(client, i), new StreamObserver<>() {
+        boolean chain;
+
+        @Override
+        public void onNext(IstioCertificateResponse response) {
+          chain = response.getCertChainCount() > 1;
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          done.accept(false);
+        }
+
+        @Override
+        public void onCompleted() {
+          done.accept(chain);
+        }
+      });
+    }
+
+    @Override
+    public void close() {
+      channels.forEach(ManagedChannel::shutdownNow);
+      ca.close();
+      agentLoops.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Closed loop: every agent has one CreateCertificate in flight and sends its next CSR when the answer arrives (as
+   * istio-agent does), for {@code calls} calls in all after a warm-up of half as many. Latency is per call.
+   */
+  static double endToEnd(Mesh mesh, int calls) throws Exception {
+    int clients = mesh.agents.size();
+    closedLoop(mesh, Math.max(clients * 50, calls / 2)); // JIT warm-up: C2 compiles the gRPC/TLS/BouncyCastle paths
+    long[] latencies = new long[calls];
+    AtomicInteger failures = new AtomicInteger();
+    CpuAccount cpu = new CpuAccount();
+    long start = System.nanoTime();
+    int completed = closedLoop(mesh, calls, latencies, failures);
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    String cpuLine = cpu.report(completed);
+    Arrays.sort(latencies, 0, completed);
+    double rate = completed / elapsed;
+    System.out.printf("end to end (gRPC/TLS CreateCertificate, %d clients, %d CSRs, %d failed): %.0f CSR/s, p50 %.2f ms, p99 %.2f ms%n",
+        clients, completed, failures.get(), rate, percentile(latencies, completed, 0.50), percentile(latencies, completed, 0.99));
+    System.out.println(cpuLine);
+    return rate;
+  }
+
+  private static void closedLoop(Mesh mesh, int calls) throws Exception {
+    closedLoop(mesh, calls, new long[calls], new AtomicInteger());
+  }
+
+  private static int closedLoop(Mesh mesh, int calls, long[] latencies, AtomicInteger failures) throws Exception {
+    int clients = mesh.agents.size();
+    AtomicInteger issued = new AtomicInteger();
+    AtomicInteger completed = new AtomicInteger();
+    CountDownLatch done = new CountDownLatch(clients);
+    for (int c = 0; c < clients; c++) {
+      int client = c;
+      new Object() {
+        void next() {
+          int i = issued.getAndIncrement();
+          if (i >= calls) {
+            done.countDown();
+            return;
           }
-          warm.countDown();
-          go.await();
-          for (int i = 0; i < perClient; i++) {
-            long t0 = System.nanoTime();
-            try {
-              stubs.get(client).createCertificate(mine.get(warmupPerClient + i));
-            } catch (RuntimeException e) {
+          long t0 = System.nanoTime();
+          mesh.send(client, i, ok -> {
+            latencies[completed.getAndIncrement()] = System.nanoTime() - t0;
+            if (!ok) {
               failures.incrementAndGet();
             }
-            latencies[client * perClient + i] = System.nanoTime() - t0;
-          }
-          return null;
-        }));
+            next();
+          });
+        }
+      }.next();
+    }
+    if (!done.await(10, TimeUnit.MINUTES)) {
+      throw new IllegalStateException("closed loop did not finish");
+    }
+    return completed.get();
+  }
+
+  /**
+   * Open loop: CSRs arrive at a fixed rate whatever the CA's answers (a rollout does not wait for the CA), spread
+   * over the agents round robin; latency runs from each call's scheduled send time, so time a call waited to be
+   * sent because the sender fell behind counts too (no coordinated omission). A warm-up at the same rate runs first.
+   */
+  static void openLoop(Mesh mesh, int rate, int seconds) throws Exception {
+    closedLoop(mesh, Math.max(mesh.agents.size() * 50, 5000));
+    openLoopRun(mesh, rate, Math.max(3, seconds / 2), false);
+    openLoopRun(mesh, rate, seconds, true);
+  }
+
+  private static void openLoopRun(Mesh mesh, int rate, int seconds, boolean print) throws Exception {
+    int clients = mesh.agents.size();
+    int calls = rate * seconds;
+    long interval = 1_000_000_000L / rate;
+    long[] latencies = new long[calls];
+    AtomicInteger completed = new AtomicInteger();
+    AtomicInteger failures = new AtomicInteger();
+    CountDownLatch done = new CountDownLatch(calls);
+    long lateSends = 0;
+    CpuAccount cpu = new CpuAccount();
+    long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(10);
+    for (int i = 0; i < calls; i++) {
+      long scheduled = start + i * interval;
+      long now;
+      while ((now = System.nanoTime()) < scheduled) {
+        LockSupport.parkNanos(scheduled - now);
       }
-      warm.await();
-      long start = System.nanoTime();
-      go.countDown();
-      for (Future<?> f : futures) {
-        f.get();
+      if (now - scheduled > TimeUnit.MILLISECONDS.toNanos(1)) {
+        lateSends++;
       }
-      double elapsed = (System.nanoTime() - start) / 1e9;
-      pool.shutdown();
-      Arrays.sort(latencies);
-      System.out.printf("end to end (gRPC/TLS CreateCertificate, %d clients, %d CSRs, %d failed): %.0f CSR/s, p50 %.2f ms, p99 %.2f ms%n",
-          clients, latencies.length, failures.get(), latencies.length / elapsed,
-          latencies[latencies.length / 2] / 1e6, latencies[(int) (latencies.length * 0.99)] / 1e6);
-      return latencies.length / elapsed;
+      mesh.send(i % clients, i / clients, ok -> {
+        latencies[completed.getAndIncrement()] = System.nanoTime() - scheduled;
+        if (!ok) {
+          failures.incrementAndGet();
+        }
+        done.countDown();
+      });
+    }
+    long sendEnd = System.nanoTime();
+    if (!done.await(2, TimeUnit.MINUTES)) {
+      throw new IllegalStateException("open loop: " + done.getCount() + " calls never completed");
+    }
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    String cpuLine = cpu.report(calls);
+    if (!print) {
+      return;
+    }
+    Arrays.sort(latencies);
+    System.out.printf("open loop (gRPC/TLS CreateCertificate, %d clients, %d CSR/s offered for %d s, %d CSRs, %d failed, %d sent >1 ms late): "
+            + "%.0f CSR/s offered, %.0f CSR/s completed, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms%n",
+        clients, rate, seconds, calls, failures.get(), lateSends, calls / ((sendEnd - start) / 1e9), calls / elapsed,
+        percentile(latencies, calls, 0.50), percentile(latencies, calls, 0.90), percentile(latencies, calls, 0.99),
+        percentile(latencies, calls, 0.999), latencies[calls - 1] / 1e6);
+    System.out.println(cpuLine);
+  }
+
+  private static double percentile(long[] sorted, int n, double q) {
+    return n == 0 ? Double.NaN : sorted[Math.min(n - 1, (int) (n * q))] / 1e6;
+  }
+
+  /**
+   * Where the CPU of a measured window went, by thread group (ThreadMXBean), per completed CSR. The remainder of the
+   * process's CPU time beyond its Java threads is the JVM's own threads: GC and the JIT compilers.
+   */
+  static final class CpuAccount {
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private static final com.sun.management.OperatingSystemMXBean OS =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private final Map<Long, Long> threadStart = new HashMap<>();
+    private final long processStart = OS.getProcessCpuTime();
+    private final long wallStart = System.nanoTime();
+
+    CpuAccount() {
+      for (long id : THREADS.getAllThreadIds()) {
+        threadStart.put(id, Math.max(0, THREADS.getThreadCpuTime(id)));
+      }
+    }
+
+    private static String group(String thread) {
+      if (thread.startsWith("gatehouse-ca-")) {
+        return "CA pool";
+      }
+      if (thread.startsWith("grpc-default-worker-ELG") || thread.startsWith("grpc-default-boss-ELG")) {
+        return "server event loops";
+      }
+      if (thread.startsWith("agent-ELG")) {
+        return "agents";
+      }
+      if (thread.equals("main")) {
+        return "load generator";
+      }
+      return "other Java threads";
+    }
+
+    String report(long csrs) {
+      long wall = System.nanoTime() - wallStart;
+      Map<String, Long> byGroup = new LinkedHashMap<>();
+      for (String g : List.of("CA pool", "server event loops", "agents", "load generator", "other Java threads")) {
+        byGroup.put(g, 0L);
+      }
+      long java = 0;
+      for (ThreadInfo info : THREADS.getThreadInfo(THREADS.getAllThreadIds())) {
+        if (info == null) {
+          continue;
+        }
+        long cpu = THREADS.getThreadCpuTime(info.getThreadId());
+        if (cpu < 0) {
+          continue;
+        }
+        long used = cpu - threadStart.getOrDefault(info.getThreadId(), 0L);
+        byGroup.merge(group(info.getThreadName()), used, Long::sum);
+        java += used;
+      }
+      long process = OS.getProcessCpuTime() - processStart;
+      byGroup.put("GC+JIT+VM", Math.max(0, process - java));
+      StringBuilder line = new StringBuilder(String.format("  cpu per CSR %.0f us (%.2f cores busy):", process / 1e3 / csrs,
+          (double) process / wall));
+      byGroup.forEach((g, ns) -> line.append(String.format(" %s %.0f us,", g, ns / 1e3 / csrs)));
+      line.setLength(line.length() - 1);
+      return line.toString();
     }
   }
 

@@ -30,7 +30,7 @@ import java.util.List;
 
 /**
  * A Gatehouse CA as the application wires it, minus Spring: self-signed root in a state directory, client-certificate
- * then local-JWT authentication, CreateCertificate on a real TLS gRPC server on 127.0.0.1 with a serving certificate
+ * then local-JWT authentication (or Kubernetes mode's chain), CreateCertificate on a real TLS gRPC server on 127.0.0.1 with a serving certificate
  * issued by the CA itself. Used by the compatibility tests and by {@code CaBenchmark}.
  */
 public final class CaServerFixture implements AutoCloseable {
@@ -44,12 +44,23 @@ public final class CaServerFixture implements AutoCloseable {
 
   public CaServerFixture(Path stateDir, Clock clock, CaMetrics metrics, List<CallerAuthenticator> extraAuthenticators,
       List<GrpcServiceRegistration> extraServices) throws Exception {
+    this(stateDir, clock, metrics, true, extraAuthenticators, extraServices);
+  }
+
+  /**
+   * @param localJwt whether local JWT validation (file mode's authenticator) follows the client-certificate one; without
+   *     it the chain is Kubernetes mode's default (client certificate, then {@code extraAuthenticators}, e.g. TokenReview)
+   */
+  public CaServerFixture(Path stateDir, Clock clock, CaMetrics metrics, boolean localJwt,
+      List<CallerAuthenticator> extraAuthenticators, List<GrpcServiceRegistration> extraServices) throws Exception {
     signer = new SelfSignedSigner(new FileCaSecretStore(stateDir), SelfSignedSigner.Options.defaults("cluster.local"), clock);
     signer.initialize();
     tokens = LocalTokenIssuer.loadOrCreate(stateDir.resolve("token-signing-key.pem"), LocalTokenIssuer.DEFAULT_ISSUER);
     List<CallerAuthenticator> chain = new ArrayList<>();
     chain.add(new ClientCertificateAuthenticator(signer::trustBundle, "cluster.local", clock));
-    chain.add(new JwtAuthenticator(tokens::keySet, tokens.issuer(), List.of("istio-ca"), "cluster.local", clock, Duration.ofSeconds(30)));
+    if (localJwt) {
+      chain.add(new JwtAuthenticator(tokens::keySet, tokens.issuer(), List.of("istio-ca"), "cluster.local", clock, Duration.ofSeconds(30)));
+    }
     chain.addAll(extraAuthenticators);
     authority = new WorkloadCertificateAuthority(new AuthenticatorChain(chain), new CsrValidator(SanPolicy.STRICT), signer,
         WorkloadCertificateAuthority.Options.istioDefaults(), metrics);

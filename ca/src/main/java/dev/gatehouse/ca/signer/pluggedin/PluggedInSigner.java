@@ -3,6 +3,7 @@ package dev.gatehouse.ca.signer.pluggedin;
 import dev.gatehouse.ca.CaError;
 import dev.gatehouse.ca.CaException;
 import dev.gatehouse.ca.signer.CertificateSigner;
+import dev.gatehouse.ca.signer.IssuedChain;
 import dev.gatehouse.ca.signer.SignerReadiness;
 import dev.gatehouse.ca.signer.SigningAuthority;
 import dev.gatehouse.ca.signer.SigningRequest;
@@ -156,12 +157,17 @@ public final class PluggedInSigner implements CertificateSigner {
 
   @Override
   public List<X509Certificate> sign(SigningRequest request) {
+    return issue(request).certificates();
+  }
+
+  @Override
+  public IssuedChain issue(SigningRequest request) {
     SigningAuthority a = authority;
     if (a == null) {
       throw new CaException(CaError.INTERNAL, "CA is not ready: " + lastError);
     }
     try {
-      return SvidFactory.issue(a, request, clock.instant());
+      return SvidFactory.encode(a, request, clock.instant());
     } catch (GeneralSecurityException e) {
       throw new CaException(CaError.INTERNAL, "certificate signing failed", e);
     }

@@ -5,6 +5,7 @@ import dev.gatehouse.ca.CaException;
 import dev.gatehouse.ca.leader.SingletonWork;
 import dev.gatehouse.ca.pem.PemCodec;
 import dev.gatehouse.ca.signer.CertificateSigner;
+import dev.gatehouse.ca.signer.IssuedChain;
 import dev.gatehouse.ca.signer.SignerReadiness;
 import dev.gatehouse.ca.signer.SigningAuthority;
 import dev.gatehouse.ca.signer.SigningRequest;
@@ -254,12 +255,17 @@ public final class SelfSignedSigner implements CertificateSigner {
 
   @Override
   public List<X509Certificate> sign(SigningRequest request) {
+    return issue(request).certificates();
+  }
+
+  @Override
+  public IssuedChain issue(SigningRequest request) {
     State s = state;
     if (s == null) {
       throw new CaException(CaError.INTERNAL, "CA is not ready: " + notReadyReason);
     }
     try {
-      return SvidFactory.issue(s.authority(), request, clock.instant());
+      return SvidFactory.encode(s.authority(), request, clock.instant());
     } catch (GeneralSecurityException e) {
       throw new CaException(CaError.INTERNAL, "certificate signing failed", e);
     }
