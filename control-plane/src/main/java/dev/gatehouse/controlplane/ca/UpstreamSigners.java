@@ -1,6 +1,8 @@
 package dev.gatehouse.controlplane.ca;
 
 import dev.gatehouse.ca.signer.CertificateSigner;
+import dev.gatehouse.ca.signer.spire.SpireServerAuthority;
+import dev.gatehouse.ca.signer.spire.SpireSettings;
 import dev.gatehouse.ca.signer.upstream.UpstreamAuthority;
 import dev.gatehouse.ca.signer.upstream.UpstreamIntermediateSigner;
 import dev.gatehouse.ca.signer.upstream.UpstreamLeafSigner;
@@ -38,7 +40,29 @@ final class UpstreamSigners {
   }
 
   static CertificateSigner spire(GatehouseProperties gatehouse, CaProperties.Spire spire, Clock clock) {
-    throw new IllegalStateException("gatehouse.ca.mode=spire is not available in this build yet");
+    SpireSettings settings;
+    if (spire.issuance() == CaProperties.Issuance.INTERMEDIATE) {
+      if (spire.serverAddress() == null || spire.serverAddress().isBlank() || spire.downstreamSvidDir() == null) {
+        throw new IllegalStateException("gatehouse.ca.spire.issuance=intermediate needs gatehouse.ca.spire.server-address"
+            + " (the SPIRE Server's TCP API, host:port) and gatehouse.ca.spire.downstream-svid-dir (the downstream"
+            + " X509-SVID that spiffe-helper writes): NewDownstreamX509CA is not served to local callers");
+      }
+      settings = SpireSettings.downstream(gatehouse.trustDomain(), spire.serverAddress(), spire.downstreamSvidDir(),
+          spire.serverId(), spire.timeout());
+    } else {
+      settings = SpireSettings.local(gatehouse.trustDomain(), spire.socket(), spire.timeout());
+    }
+    SpireServerAuthority authority = new SpireServerAuthority(settings);
+    try {
+      // A server for another trust domain is a configuration error: refuse to start rather than stay not ready.
+      authority.checkTrustDomain();
+    } catch (IllegalStateException e) {
+      authority.close();
+      throw e;
+    }
+    log.info("workload CA: {} in {} mode", authority.describe(), spire.issuance().name().toLowerCase(Locale.ROOT));
+    return upstreamSigner(gatehouse, authority, spire.issuance(), spire.intermediateTtl(), spire.renewAt(),
+        spire.bundleRefreshInterval(), spire.retryInterval(), clock);
   }
 
   static CertificateSigner upstreamSigner(GatehouseProperties gatehouse, UpstreamAuthority authority,
