@@ -4,35 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import dev.gatehouse.api.istio.ca.v1.IstioCertificateRequest;
 import dev.gatehouse.api.istio.ca.v1.IstioCertificateResponse;
-import dev.gatehouse.api.istio.ca.v1.IstioCertificateServiceGrpc;
-import dev.gatehouse.ca.TestPki;
 import dev.gatehouse.ca.pem.PemCodec;
 import dev.gatehouse.ca.signer.upstream.UpstreamTestCa;
 import dev.gatehouse.ca.signer.vault.VaultTestServer;
 import dev.gatehouse.controlplane.grpc.GrpcServers;
-import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.MetadataUtils;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -72,8 +56,6 @@ class VaultModeApplicationTest {
 
   @Value("${local.server.port}")
   int httpPort;
-
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private static VaultTestServer startVault() {
     try {
@@ -152,54 +134,27 @@ class VaultModeApplicationTest {
     assertThat(createCertificate(published, Duration.ofSeconds(10)).getCertChainCount()).isGreaterThan(1);
   }
 
+  private CaApplicationClient client() {
+    return new CaApplicationClient(STATE, servers.securePort(), httpPort);
+  }
+
   private IstioCertificateResponse createCertificate(List<X509Certificate> roots, Duration deadline) throws Exception {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    assertThat(TokenCommand.run(new String[] {"token", "--namespace", "shop", "--service-account", "cart", "--state-dir",
-        STATE.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8), System.err)).isZero();
-    String token = out.toString(StandardCharsets.UTF_8).trim();
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", servers.securePort())
-        .overrideAuthority("istiod.istio-system.svc")
-        .sslContext(GrpcSslContexts.forClient().trustManager(roots).build())
-        .build();
-    try {
-      Metadata headers = new Metadata();
-      headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
-      return IstioCertificateServiceGrpc.newBlockingStub(channel)
-          .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-          .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
-          .createCertificate(IstioCertificateRequest.newBuilder()
-              .setCsr(TestPki.Csr.forKey(TestPki.ecP256()).uri("spiffe://cluster.local/ns/shop/sa/cart").pem())
-              .setValidityDuration(3600).build());
-    } finally {
-      channel.shutdownNow();
-    }
+    return client().createCertificate(roots, deadline);
   }
 
   private JsonObject workloadCa() throws Exception {
-    return JsonParser.parseString(get("/actuator/health").body()).getAsJsonObject()
-        .getAsJsonObject("components").getAsJsonObject("workloadCa");
+    return client().workloadCa();
   }
 
   private String scrape() throws Exception {
-    return get("/actuator/prometheus").body();
+    return client().scrape();
   }
 
   private HttpResponse<String> get(String path) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    return client().get(path);
   }
 
-  interface Check {
-    boolean holds() throws Exception;
-  }
-
-  private static void awaitCondition(Check check) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!check.holds()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 10 s");
-      }
-      Thread.sleep(100);
-    }
+  private static void awaitCondition(CaApplicationClient.Check check) throws Exception {
+    CaApplicationClient.awaitCondition(check);
   }
 }
