@@ -52,7 +52,8 @@ public final class PostureHtml {
             + figure("findings.bySeverity.warning", r.findings().bySeverity().getOrDefault("warning", 0)) + " warning, "
             + figure("findings.bySeverity.info", r.findings().bySeverity().getOrDefault("info", 0)) + " info");
     card(b, "Root CA days left", "ca.rootDaysLeft", r.ca().rootDaysLeft() < 0 ? "unknown"
-        : String.valueOf(r.ca().rootDaysLeft()), "CA mode " + figure("ca.mode", r.ca().mode()));
+ 
+        : String.valueOf(r.ca().rootDaysLeft()), String.valueOf(r.ca().rootDaysLeft()), "CA mode " + figure("ca.mode", r.ca().mode()));
     b.append("</div>\n");
 
     b.append("<h2>mTLS by namespace</h2>\n").append(chart(r.namespaces()));
@@ -180,9 +181,14 @@ public final class PostureHtml {
   }
 
   private static void card(StringBuilder b, String title, String path, String value, String detail) {
+    card(b, title, path, value, value.replace("%", ""), detail);
+  }
+
+  /** A headline figure shown as {@code value} whose JSON value is {@code json}. */
+  private static void card(StringBuilder b, String title, String path, String value, String json, String detail) {
     String raw = value.replace("%", "");
     b.append("<div class=\"card\">").append(esc(title)).append("<b data-figure=\"").append(path)
-        .append("\" data-value=\"").append(esc(raw)).append("\">").append(esc(raw)).append("</b>").append(value.endsWith("%") ? "<span>%</span> " : "")
+        .append("\" data-value=\"").append(esc(json)).append("\">").append(esc(raw)).append("</b>").append(value.endsWith("%") ? "<span>%</span> " : "")
         .append(detail).append("</div>\n");
   }
 
