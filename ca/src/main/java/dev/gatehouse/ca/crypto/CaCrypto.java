@@ -14,7 +14,9 @@ import java.security.Signature;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.X509EncodedKeySpec;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -229,6 +231,28 @@ public final class CaCrypto {
   public Signature signature(String algorithm) throws NoSuchAlgorithmException {
     return provider != null ? Signature.getInstance(algorithm, provider) : Signature.getInstance(algorithm);
   }
+
+  /**
+   * This thread's {@link Signature} for {@code algorithm} from the native provider, made once per thread and
+   * re-initialized by the caller ({@code initSign}/{@code initVerify}) before each use; for one operation at a time, never
+   * kept beyond it. The provider lookup and the native context behind a new instance were a visible part of a CSR at
+   * thousands per second (CaBenchmark, JFR). With the JDK's providers a fresh instance each time (its provider is chosen
+   * by the first key it is initialized with).
+   */
+  public Signature threadSignature(String algorithm) throws NoSuchAlgorithmException {
+    if (provider == null) {
+      return signature(algorithm);
+    }
+    Map<String, Signature> mine = threadSignatures.get();
+    Signature signature = mine.get(algorithm);
+    if (signature == null) {
+      signature = Signature.getInstance(algorithm, provider);
+      mine.put(algorithm, signature);
+    }
+    return signature;
+  }
+
+  private final ThreadLocal<Map<String, Signature>> threadSignatures = ThreadLocal.withInitial(HashMap::new);
 
   /** The provider for BouncyCastle's JCA builders; null means the JDK's default lookup. */
   public Provider provider() {

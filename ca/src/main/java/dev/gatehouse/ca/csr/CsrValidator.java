@@ -10,6 +10,7 @@ import java.security.PublicKey;
 import java.security.Signature;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -87,18 +88,24 @@ public final class CsrValidator {
     if (csrPem == null || csrPem.isBlank()) {
       throw invalid("CSR is empty");
     }
-    if (csrPem.length() > MAX_CSR_BYTES || csrPem.getBytes(StandardCharsets.UTF_8).length > MAX_CSR_BYTES) {
+    // A UTF-8 character is at most 3 bytes: only a long string needs encoding to know its size.
+    if (csrPem.length() > MAX_CSR_BYTES
+        || (csrPem.length() > MAX_CSR_BYTES / 3 && csrPem.getBytes(StandardCharsets.UTF_8).length > MAX_CSR_BYTES)) {
       throw invalid("CSR is larger than " + MAX_CSR_BYTES + " bytes");
     }
     PKCS10CertificationRequest csr;
+    byte[] der;
     try {
-      csr = PemCodec.decodeCertificationRequest(csrPem);
+      PemCodec.CertificationRequestBlock block = PemCodec.decodeCertificationRequestBlock(csrPem);
+      csr = block.request();
+      der = block.der();
     } catch (PemCodec.PemException e) {
       throw invalid(e.getMessage());
     }
+    int[] info = certificationRequestInfo(der);
     PublicKey key;
     try {
-      key = publicKey(csr);
+      key = publicKey(csr, der, info);
     } catch (Exception e) {
       throw invalid("CSR public key does not parse");
     }
@@ -109,7 +116,7 @@ public final class CsrValidator {
     }
     boolean possession;
     try {
-      possession = verifiesWithOwnKey(csr, key, signatureAlgorithm);
+      possession = verifiesWithOwnKey(csr, der, info, key, signatureAlgorithm);
     } catch (Exception e) {
       possession = false;
     }
@@ -121,7 +128,7 @@ public final class CsrValidator {
   }
 
   /** The CSR's key as the CA crypto provider's own key object, so the verify and the certificate use it as is. */
-  private PublicKey publicKey(PKCS10CertificationRequest csr) throws Exception {
+  private PublicKey publicKey(PKCS10CertificationRequest csr, byte[] der, int[] requestInfo) throws Exception {
     SubjectPublicKeyInfo info = csr.getSubjectPublicKeyInfo();
     ASN1ObjectIdentifier algorithm = info.getAlgorithm().getAlgorithm();
     String keyAlgorithm = X9ObjectIdentifiers.id_ecPublicKey.equals(algorithm) ? "EC"
@@ -131,7 +138,63 @@ public final class CsrValidator {
       // Not a key type the CA signs for: let the JDK name it for the refusal in keyKind.
       return new JcaPKCS10CertificationRequest(csr).getPublicKey();
     }
-    return crypto.publicKey(keyAlgorithm, info.getEncoded(ASN1Encoding.DER));
+    int[] spki = requestInfo == null ? null : subjectPublicKeyInfo(der, requestInfo);
+    return crypto.publicKey(keyAlgorithm, spki != null
+        ? Arrays.copyOfRange(der, spki[0], spki[1])
+        : info.getEncoded(ASN1Encoding.DER));
+  }
+
+  /**
+   * Where the CertificationRequestInfo lies in the CSR's DER ({start, end}), or null when the outer structure is not
+   * plain definite-length DER (then it is re-encoded). The proof of possession is checked over these bytes as sent, as
+   * Go's {@code CertificateRequest.CheckSignature} (Istio's CA) does with {@code RawTBSCertificateRequest}, instead of
+   * over BouncyCastle's re-encoding of the parsed structure.
+   */
+  private static int[] certificationRequestInfo(byte[] der) {
+    int[] outer = tlv(der, 0, der.length);
+    if (outer == null || der[0] != 0x30) {
+      return null;
+    }
+    int[] info = tlv(der, outer[0], outer[1]);
+    return info == null || der[outer[0]] != 0x30 ? null : new int[] {outer[0], info[1]};
+  }
+
+  /** The SubjectPublicKeyInfo's bytes inside the CertificationRequestInfo: after the version and the subject. */
+  private static int[] subjectPublicKeyInfo(byte[] der, int[] requestInfo) {
+    int[] info = tlv(der, requestInfo[0], requestInfo[1]);
+    if (info == null) {
+      return null;
+    }
+    int[] version = tlv(der, info[0], requestInfo[1]);
+    int[] subject = version == null ? null : tlv(der, version[1], requestInfo[1]);
+    int[] spki = subject == null ? null : tlv(der, subject[1], requestInfo[1]);
+    return spki == null || der[subject[1]] != 0x30 ? null : new int[] {subject[1], spki[1]};
+  }
+
+  /**
+   * The DER element at {@code offset}: {start of its contents, end of the element}, or null when it is not a
+   * definite-length element inside {@code limit} with a one-byte tag.
+   */
+  private static int[] tlv(byte[] der, int offset, int limit) {
+    if (offset + 2 > limit || (der[offset] & 0x1f) == 0x1f) {
+      return null;
+    }
+    int first = der[offset + 1] & 0xff;
+    int contents = offset + 2;
+    long length;
+    if (first < 0x80) {
+      length = first;
+    } else {
+      int bytes = first & 0x7f;
+      if (bytes == 0 || bytes > 3 || contents + bytes > limit) {
+        return null; // indefinite length, or more than a CSR may hold
+      }
+      length = 0;
+      for (int i = 0; i < bytes; i++) {
+        length = (length << 8) | (der[contents++] & 0xff);
+      }
+    }
+    return contents + length > limit ? null : new int[] {contents, (int) (contents + length)};
   }
 
   /**
@@ -140,15 +203,19 @@ public final class CsrValidator {
    * rate with the JDK's provider (measured by CaBenchmark), and the verify is the larger part of a CSR's crypto.
    * RSASSA-PSS, whose parameters live in the algorithm identifier, keeps BouncyCastle's verifier.
    */
-  private boolean verifiesWithOwnKey(PKCS10CertificationRequest csr, PublicKey key, AlgorithmIdentifier algorithm)
-      throws Exception {
+  private boolean verifiesWithOwnKey(PKCS10CertificationRequest csr, byte[] der, int[] info, PublicKey key,
+      AlgorithmIdentifier algorithm) throws Exception {
     String jcaName = JCA_SIGNATURES.get(algorithm.getAlgorithm());
     if (jcaName == null) {
       return csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(key));
     }
-    Signature verifier = crypto.signature(jcaName);
+    Signature verifier = crypto.threadSignature(jcaName);
     verifier.initVerify(key);
-    verifier.update(csr.toASN1Structure().getCertificationRequestInfo().getEncoded(ASN1Encoding.DER));
+    if (info != null) {
+      verifier.update(der, info[0], info[1] - info[0]);
+    } else {
+      verifier.update(csr.toASN1Structure().getCertificationRequestInfo().getEncoded(ASN1Encoding.DER));
+    }
     return verifier.verify(csr.getSignature());
   }
 

@@ -7,6 +7,7 @@ import java.security.PrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
@@ -85,8 +86,81 @@ public final class PemCodec {
     throw new PemException("no private key in PEM");
   }
 
-  /** Exactly one CERTIFICATE REQUEST block. */
+  /**
+   * Exactly one CERTIFICATE REQUEST block. The shape every agent sends (optional whitespace, one {@code CERTIFICATE
+   * REQUEST} or {@code NEW CERTIFICATE REQUEST} block of base64 lines, nothing else that looks like a block) is decoded
+   * directly; anything else, and anything that does not decode that way, goes through BouncyCastle's {@link PEMParser},
+   * which decides and words the refusal as before. The direct path saves the parser's reader buffers and line handling,
+   * a measurable part of a CSR at thousands per second (CaBenchmark, JFR).
+   */
   public static PKCS10CertificationRequest decodeCertificationRequest(String pem) throws PemException {
+    return decodeCertificationRequestBlock(pem).request();
+  }
+
+  /** A decoded CSR with the DER it was decoded from (the bytes its signature covers, as sent). */
+  public record CertificationRequestBlock(PKCS10CertificationRequest request, byte[] der) {}
+
+  /** As {@link #decodeCertificationRequest}, with the block's DER. */
+  public static CertificationRequestBlock decodeCertificationRequestBlock(String pem) throws PemException {
+    CertificationRequestBlock direct = directCertificationRequest(pem);
+    if (direct != null) {
+      return direct;
+    }
+    PKCS10CertificationRequest parsed = parseCertificationRequest(pem);
+    try {
+      return new CertificationRequestBlock(parsed, parsed.getEncoded());
+    } catch (IOException e) {
+      throw new PemException("CSR is not valid PEM: " + e.getMessage(), e);
+    }
+  }
+
+  private static final String BEGIN = "-----BEGIN ";
+  private static final String CSR_BEGIN = "-----BEGIN CERTIFICATE REQUEST-----";
+  private static final String CSR_END = "-----END CERTIFICATE REQUEST-----";
+  private static final String NEW_CSR_BEGIN = "-----BEGIN NEW CERTIFICATE REQUEST-----";
+  private static final String NEW_CSR_END = "-----END NEW CERTIFICATE REQUEST-----";
+  private static final Base64.Decoder BASE64 = Base64.getDecoder();
+
+  /** The single common-shape CSR block decoded, or null when the input is anything else (then PEMParser decides). */
+  private static CertificationRequestBlock directCertificationRequest(String pem) {
+    int start = 0;
+    while (start < pem.length() && Character.isWhitespace(pem.charAt(start))) {
+      start++;
+    }
+    String end;
+    int bodyStart;
+    if (pem.startsWith(CSR_BEGIN, start)) {
+      end = CSR_END;
+      bodyStart = start + CSR_BEGIN.length();
+    } else if (pem.startsWith(NEW_CSR_BEGIN, start)) {
+      end = NEW_CSR_END;
+      bodyStart = start + NEW_CSR_BEGIN.length();
+    } else {
+      return null;
+    }
+    int bodyEnd = pem.indexOf(end, bodyStart);
+    if (bodyEnd < 0 || pem.indexOf(BEGIN, bodyStart) >= 0) {
+      return null; // unterminated, or a second block: the parser words the refusal
+    }
+    byte[] base64 = new byte[bodyEnd - bodyStart];
+    int n = 0;
+    for (int i = bodyStart; i < bodyEnd; i++) {
+      char c = pem.charAt(i);
+      if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=') {
+        base64[n++] = (byte) c;
+      } else if (c != '\n' && c != '\r' && c != ' ' && c != '\t') {
+        return null; // a header line (Proc-Type: ...) or a stray character
+      }
+    }
+    try {
+      byte[] der = BASE64.decode(Arrays.copyOf(base64, n));
+      return new CertificationRequestBlock(new PKCS10CertificationRequest(der), der);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private static PKCS10CertificationRequest parseCertificationRequest(String pem) throws PemException {
     try (PEMParser parser = new PEMParser(new StringReader(pem))) {
       Object object = parser.readObject();
       if (!(object instanceof PKCS10CertificationRequest csr)) {

@@ -245,7 +245,7 @@ public final class SvidFactory {
 
     JcaSigner(CaCrypto crypto, String algorithm, AlgorithmIdentifier algorithmId, PrivateKey key) throws GeneralSecurityException {
       this.algorithmId = algorithmId;
-      this.signature = crypto.signature(algorithm);
+      this.signature = crypto.threadSignature(algorithm);
       this.signature.initSign(crypto.signingKey(key));
       this.stream = OutputStreamFactory.createStream(signature);
     }

@@ -90,6 +90,39 @@ class CaCryptoTest {
   }
 
   @Test
+  void threadSignaturesAreOnePerThreadWithTheNativeProviderAndFreshWithTheJdks() throws Exception {
+    CaCrypto jdk = CaCrypto.jdk("test");
+    assertThat(jdk.threadSignature("SHA256withECDSA")).isNotSameAs(jdk.threadSignature("SHA256withECDSA"));
+    CaCrypto crypto = CaCrypto.select(CaCrypto.Preference.AUTO, CaCrypto.BUNDLED);
+    assumeThat(crypto.isNative()).as("native provider loads on this platform").isTrue();
+    Signature mine = crypto.threadSignature("SHA256withECDSA");
+    assertThat(crypto.threadSignature("SHA256withECDSA")).isSameAs(mine);
+    assertThat(crypto.threadSignature("SHA384withECDSA")).isNotSameAs(mine);
+    java.util.concurrent.atomic.AtomicReference<Signature> other = new java.util.concurrent.atomic.AtomicReference<>();
+    Thread thread = new Thread(() -> {
+      try {
+        other.set(crypto.threadSignature("SHA256withECDSA"));
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    thread.start();
+    thread.join();
+    assertThat(other.get()).isNotNull().isNotSameAs(mine);
+    // Reused across operations: each init starts a fresh one (a sign left half-done does not leak into the next).
+    KeyPair key = TestPki.ecP256();
+    mine.initSign(crypto.signingKey(key.getPrivate()));
+    mine.update(new byte[] {1, 2, 3});
+    mine.initSign(crypto.signingKey(key.getPrivate()));
+    mine.update(new byte[] {4});
+    byte[] signature = mine.sign();
+    Signature verifier = Signature.getInstance("SHA256withECDSA");
+    verifier.initVerify(key.getPublic());
+    verifier.update(new byte[] {4});
+    assertThat(verifier.verify(signature)).isTrue();
+  }
+
+  @Test
   void preferenceParsesThePropertyValues() {
     assertThat(CaCrypto.Preference.parse("auto")).isEqualTo(CaCrypto.Preference.AUTO);
     assertThat(CaCrypto.Preference.parse(" Native ")).isEqualTo(CaCrypto.Preference.NATIVE);

@@ -7,8 +7,10 @@ import dev.gatehouse.ca.CaError;
 import dev.gatehouse.ca.CaException;
 import dev.gatehouse.ca.TestPki;
 import dev.gatehouse.ca.TestPki.Csr;
+import dev.gatehouse.ca.pem.PemCodec;
 import dev.gatehouse.ca.spiffe.SpiffeId;
 import java.security.KeyPair;
+import java.util.List;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.DEROctetString;
@@ -103,6 +105,56 @@ class CsrValidatorTest {
     assertRefused(() -> strict.validate("", CALLER), CaError.INVALID_ARGUMENT, "empty");
     String certificateNotCsr = "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n";
     assertRefused(() -> strict.validate(certificateNotCsr, CALLER), CaError.INVALID_ARGUMENT, "CSR");
+  }
+
+  /**
+   * The common shape is decoded directly and everything else by BouncyCastle's PEM parser: the same CSR in other
+   * PEM spellings (text before the block, CRLF, one base64 line, the NEW CERTIFICATE REQUEST label, a header line)
+   * decodes to the same DER and validates alike, and a block whose base64 is broken is refused with the parser's reason.
+   */
+  @Test
+  void everyPemSpellingOfACsrDecodesToTheSameRequest() throws Exception {
+    String pem = Csr.forKey(P256).uri(CALLER.toString()).pem();
+    byte[] der = PemCodec.decodeCertificationRequestBlock(pem).der();
+    String body = java.util.Base64.getEncoder().encodeToString(der);
+    List<String> spellings = List.of(
+        "a CSR for cart\n" + pem,
+        pem.replace("\n", "\r\n"),
+        "-----BEGIN CERTIFICATE REQUEST-----\n" + body + "\n-----END CERTIFICATE REQUEST-----\n",
+        "-----BEGIN NEW CERTIFICATE REQUEST-----\n" + body + "\n-----END NEW CERTIFICATE REQUEST-----\n",
+        "-----BEGIN CERTIFICATE REQUEST-----\nComment: from cart\n" + body + "\n-----END CERTIFICATE REQUEST-----\n");
+    for (String spelling : spellings) {
+      assertThat(PemCodec.decodeCertificationRequestBlock(spelling).der()).as(spelling).isEqualTo(der);
+      assertThat(strict.validate(spelling, CALLER).publicKey()).as(spelling).isEqualTo(P256.getPublic());
+    }
+    String broken = "-----BEGIN CERTIFICATE REQUEST-----\n" + body.substring(0, 20) + "!" + body.substring(21)
+        + "\n-----END CERTIFICATE REQUEST-----\n";
+    assertRefused(() -> strict.validate(broken, CALLER), CaError.INVALID_ARGUMENT, "not valid PEM");
+  }
+
+  /** The proof of possession covers the CertificationRequestInfo as sent: one changed byte in it fails the check. */
+  @Test
+  void aChangedByteInTheSignedRequestFailsProofOfPossession() throws Exception {
+    byte[] der = Csr.forKey(P256).uri(CALLER.toString()).build().getEncoded();
+    byte[] subject = "cluster.local".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    int at = indexOf(der, subject);
+    assertThat(at).isPositive();
+    der[at + subject.length - 1] = 'm'; // O=cluster.locam: still a well-formed CSR, no longer the one signed
+    String pem = PemCodec.encode("CERTIFICATE REQUEST", der);
+    assertRefused(() -> strict.validate(pem, CALLER), CaError.INVALID_ARGUMENT, "proof of possession");
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 
   @Test
