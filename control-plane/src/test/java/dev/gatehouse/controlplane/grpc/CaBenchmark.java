@@ -245,6 +245,10 @@ public final class CaBenchmark {
           Clock.systemUTC(), 10_000, Duration.ofMinutes(5));
       // Kubernetes mode's chain: client certificate (agents renewing with their current certificate), then TokenReview.
       ca = new CaServerFixture(state, Clock.systemUTC(), CaMetrics.NONE, false, List.of(tokenReview), List.of());
+      System.out.printf("TLS: %s on both sides (grpc-netty-shaded's bundled netty-tcnative)%n",
+          io.grpc.netty.shaded.io.netty.handler.ssl.OpenSsl.isAvailable()
+              ? "OpenSSL engine " + io.grpc.netty.shaded.io.netty.handler.ssl.OpenSsl.versionString()
+              : "JDK (netty-tcnative did not load: " + io.grpc.netty.shaded.io.netty.handler.ssl.OpenSsl.unavailabilityCause() + ")");
       System.out.printf("generating %d CSRs (P-256, %d per agent; each is sent several times) before the clock starts...%n",
           clients * csrsPerClient, csrsPerClient);
       for (int c = 0; c < clients; c++) {
