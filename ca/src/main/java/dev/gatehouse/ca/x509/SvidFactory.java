@@ -22,6 +22,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.List;
 import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.x500.RDN;
@@ -31,6 +32,7 @@ import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.Extensions;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
@@ -38,6 +40,7 @@ import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x509.Time;
+import org.bouncycastle.asn1.x509.V3TBSCertificateGenerator;
 import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
@@ -78,7 +81,8 @@ public final class SvidFactory {
   private static volatile EncodedTime lastNotAfter;
 
   private record Issuer(SigningAuthority authority, X500Name name, Instant notAfter, Extension authorityKeyIdentifier,
-      String signatureAlgorithm, AlgorithmIdentifier signatureAlgorithmId, List<String> chainPem) {}
+      String signatureAlgorithm, AlgorithmIdentifier signatureAlgorithmId, byte[] signatureAlgorithmDer,
+      List<String> chainPem) {}
 
   private record EncodedTime(long epochSecond, Time time) {}
 
@@ -121,20 +125,70 @@ public final class SvidFactory {
       names[i + 1] = new GeneralName(GeneralName.dNSName, request.dnsNames().get(i));
     }
     try {
-      X509v3CertificateBuilder builder = new X509v3CertificateBuilder(issuer.name(), serial,
-          notBefore(now.minus(CLOCK_SKEW_GRACE)), notAfter(notAfter), EMPTY_SUBJECT, subjectKey)
-          .addExtension(Extension.subjectAlternativeName, true, new GeneralNames(names))
-          .addExtension(publicKey instanceof RSAPublicKey ? KEY_USAGE_RSA : KEY_USAGE_EC)
-          .addExtension(EXTENDED_KEY_USAGE)
-          .addExtension(NOT_A_CA)
-          .addExtension(Extension.subjectKeyIdentifier, false, subjectKeyIdentifier(subjectKey))
-          .addExtension(issuer.authorityKeyIdentifier());
-      X509CertificateHolder holder = builder.build(
-          new JcaSigner(crypto, issuer.signatureAlgorithm(), issuer.signatureAlgorithmId(), authority.key()));
-      return new IssuedChain(holder.getEncoded(), serial, notAfter, authority.chain(), issuer.chainPem());
-    } catch (IOException | RuntimeOperatorException e) {
+      V3TBSCertificateGenerator tbs = new V3TBSCertificateGenerator();
+      tbs.setSerialNumber(new ASN1Integer(serial));
+      tbs.setSignature(issuer.signatureAlgorithmId());
+      tbs.setIssuer(issuer.name());
+      tbs.setStartDate(notBefore(now.minus(CLOCK_SKEW_GRACE)));
+      tbs.setEndDate(notAfter(notAfter));
+      tbs.setSubject(EMPTY_SUBJECT);
+      tbs.setSubjectPublicKeyInfo(subjectKey);
+      tbs.setExtensions(new Extensions(new Extension[] {
+          extension(Extension.subjectAlternativeName, true, new GeneralNames(names)),
+          publicKey instanceof RSAPublicKey ? KEY_USAGE_RSA : KEY_USAGE_EC,
+          EXTENDED_KEY_USAGE,
+          NOT_A_CA,
+          extension(Extension.subjectKeyIdentifier, false, subjectKeyIdentifier(subjectKey)),
+          issuer.authorityKeyIdentifier()}));
+      byte[] tbsDer = tbs.generateTBSCertificate().getEncoded(ASN1Encoding.DER);
+      Signature signature = crypto.threadSignature(issuer.signatureAlgorithm());
+      signature.initSign(crypto.signingKey(authority.key()));
+      signature.update(tbsDer);
+      return new IssuedChain(certificate(tbsDer, issuer.signatureAlgorithmDer(), signature.sign()), serial, notAfter,
+          authority.chain(), issuer.chainPem());
+    } catch (IOException | IllegalArgumentException e) {
       throw new GeneralSecurityException("cannot build certificate: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The leaf as X.509 encodes it (RFC 5280 §4.1: SEQUENCE of the TBSCertificate, the signature algorithm and the
+   * signature as a BIT STRING), assembled from the TBSCertificate bytes that were signed. BouncyCastle's
+   * X509v3CertificateBuilder, used before, encodes the TBSCertificate twice (once to sign it, once more inside the
+   * certificate); its output is the same DER (tested: SvidFactoryTest).
+   */
+  private static byte[] certificate(byte[] tbs, byte[] algorithm, byte[] signature) {
+    int bitString = 1 + signature.length;
+    int contents = tbs.length + algorithm.length + headerLength(bitString) + bitString;
+    byte[] der = new byte[headerLength(contents) + contents];
+    int at = header(der, 0, 0x30, contents);
+    System.arraycopy(tbs, 0, der, at, tbs.length);
+    at += tbs.length;
+    System.arraycopy(algorithm, 0, der, at, algorithm.length);
+    at += algorithm.length;
+    at = header(der, at, 0x03, bitString);
+    der[at++] = 0; // no unused bits
+    System.arraycopy(signature, 0, der, at, signature.length);
+    return der;
+  }
+
+  private static int headerLength(int length) {
+    return length < 0x80 ? 2 : length < 0x100 ? 3 : length < 0x10000 ? 4 : 5;
+  }
+
+  /** A DER tag and definite length at {@code at}; returns where the contents start. */
+  private static int header(byte[] der, int at, int tag, int length) {
+    der[at++] = (byte) tag;
+    if (length < 0x80) {
+      der[at++] = (byte) length;
+      return at;
+    }
+    int bytes = headerLength(length) - 2;
+    der[at++] = (byte) (0x80 | bytes);
+    for (int i = bytes - 1; i >= 0; i--) {
+      der[at++] = (byte) (length >>> (8 * i));
+    }
+    return at;
   }
 
   private static Issuer issuer(SigningAuthority authority) throws GeneralSecurityException {
@@ -144,12 +198,20 @@ public final class SvidFactory {
     }
     X509Certificate certificate = authority.signingCertificate();
     String algorithm = CaKeys.signatureAlgorithm(authority.key());
+    AlgorithmIdentifier algorithmId = new DefaultSignatureAlgorithmIdentifierFinder().find(algorithm);
+    byte[] algorithmDer;
+    try {
+      algorithmDer = algorithmId.getEncoded(ASN1Encoding.DER);
+    } catch (IOException e) {
+      throw new GeneralSecurityException("cannot encode signature algorithm " + algorithm, e);
+    }
     Issuer issuer = new Issuer(authority,
         X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded()),
         certificate.getNotAfter().toInstant(),
         extension(Extension.authorityKeyIdentifier, false, authorityKeyIdentifier(certificate)),
         algorithm,
-        new DefaultSignatureAlgorithmIdentifierFinder().find(algorithm),
+        algorithmId,
+        algorithmDer,
         authority.chain().stream().map(PemCodec::encodeCertificate).toList());
     lastIssuer = issuer;
     return issuer;
