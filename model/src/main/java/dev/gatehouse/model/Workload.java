@@ -12,7 +12,7 @@ import java.util.Objects;
  * @param ip pod IP; may be empty for a pod not yet scheduled
  * @param ports declared container ports
  * @param hasSidecar true when the pod has an Envoy sidecar: label {@code security.istio.io/tlsMode=istio} or a
- *     container named {@code istio-proxy}
+ *     container named {@code istio-proxy}, and it is not proxyless gRPC (whose injection template sets both too)
  * @param proxylessGrpc true when the pod runs proxyless gRPC (annotation {@code inject.istio.io/templates}
  *     containing {@code grpc-agent} or {@code grpc-simple}, or {@code proxyless.gatehouse.dev/grpc: "true"})
  * @param probes the liveness/readiness/startup probes of its serving containers that connect to a port

@@ -517,8 +517,11 @@ public final class KubernetesObjectParser {
         // Probes only inform analysis: an odd probe never costs the pod its place in the mesh.
       }
     }
-    boolean hasSidecar = "istio".equals(meta.labels().get(TLS_MODE_LABEL)) || istioProxyContainer;
-    Workload w = new Workload(meta, serviceAccount, ip, ports, hasSidecar, proxylessGrpc(meta.annotations()), probes);
+    // Istio's grpc-agent template also sets the tlsMode label (clients' auto-mTLS reads it from the endpoint) and runs
+    // the agent in an istio-proxy container, without Envoy: such a pod is proxyless gRPC, not a sidecar.
+    boolean proxyless = proxylessGrpc(meta.annotations());
+    boolean hasSidecar = !proxyless && ("istio".equals(meta.labels().get(TLS_MODE_LABEL)) || istioProxyContainer);
+    Workload w = new Workload(meta, serviceAccount, ip, ports, hasSidecar, proxyless, probes);
     return parsed(meta, w);
   }
 

@@ -266,6 +266,24 @@ class CoreObjectParsingTest {
   }
 
   @Test
+  void grpcAgentPodWithTlsModeLabelAndAgentContainerIsProxylessNotSidecar() {
+    // What Istio's grpc-agent injection leaves: the tlsMode label and an istio-proxy container running only the agent.
+    Workload w = (Workload) Fixtures.value("""
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: p
+          namespace: a
+          labels: {security.istio.io/tlsMode: istio}
+          annotations: {inject.istio.io/templates: grpc-agent}
+        spec: {containers: [{name: app}, {name: istio-proxy}]}
+        """);
+    assertThat(w.proxylessGrpc()).isTrue();
+    assertThat(w.hasSidecar()).isFalse();
+    assertThat(w.inMesh()).isTrue();
+  }
+
+  @Test
   void gatehouseProxylessAnnotationMustBeTrue() {
     Workload on = (Workload) Fixtures.value("""
         apiVersion: v1

@@ -26,6 +26,7 @@ public final class Analyzer {
     all.addAll(ProbePortChecks.check(mesh));
     all.addAll(CertificateChecks.check(mesh));
     all.addAll(TranslationChecks.check(mesh));
+    all.addAll(ReachabilityChecks.meshClientsPlaintextToStrict(mesh));
     return Analysis.of(mesh.input().source(), all);
   }
 }

@@ -43,7 +43,10 @@ public enum FindingCode {
   GH0016("policy-without-effect", Severity.WARNING,
       "delete the policy or move it where it applies"),
   GH0017("unreadable-input", Severity.ERROR,
-      "fix the file or object; Gatehouse skips it entirely");
+      "fix the file or object; Gatehouse skips it entirely"),
+  GH0018("mesh-client-plaintext-to-strict", Severity.ERROR,
+      "label the destination pods security.istio.io/tlsMode=istio (the injector does), or drop the DestinationRule's "
+          + "tls.mode DISABLE, so mesh clients send mTLS");
 
   private final String slug;
   private final Severity severity;

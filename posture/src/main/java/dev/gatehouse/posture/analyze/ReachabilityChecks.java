@@ -107,6 +107,55 @@ final class ReachabilityChecks {
     return out;
   }
 
+  /**
+   * GH0018: mesh clients whose own config sends plaintext to a port that takes only mTLS, so every call fails: the
+   * destination pods lack the {@code security.istio.io/tlsMode=istio} label auto-mTLS reads from the endpoint, or a
+   * DestinationRule sets {@code tls.mode: DISABLE}. Worked out by {@link Explainer} from one client per namespace.
+   */
+  static List<Finding> meshClientsPlaintextToStrict(MeshPosture mesh) {
+    MeshSnapshot s = mesh.snapshot();
+    Map<String, Workload> clientPerNamespace = new TreeMap<>();
+    for (Workload w : sorted(s)) {
+      if (w.inMesh()) {
+        clientPerNamespace.putIfAbsent(w.namespace(), w);
+      }
+    }
+    Map<String, TreeSet<String>> byService = new LinkedHashMap<>();
+    Map<String, String> detail = new LinkedHashMap<>();
+    for (Workload dest : sorted(s)) {
+      if (!dest.inMesh()) {
+        continue;
+      }
+      for (ServiceInfo svc : InboundPorts.servicesSelecting(s, dest)) {
+        for (ServicePort sp : svc.ports()) {
+          int target = InboundPorts.resolveTargetPort(sp, dest);
+          if (target <= 0 || !"TCP".equalsIgnoreCase(sp.protocol()) || !mesh.access(dest, target).strict()) {
+            continue;
+          }
+          for (Workload client : clientPerNamespace.values()) {
+            if (client.key().equals(dest.key())) {
+              continue;
+            }
+            Explanation e = Explainer.explain(mesh, new ExplainRequest(dest.key().toString(), target, "",
+                client.key().toString(), false, "", "", "", Map.of(), Map.of()));
+            if (e.client().sends().equals("plaintext") && e.verdict().equals(Explanation.DENY)
+                && e.decidedBy().kind().equals("PeerAuthentication")) {
+              String object = "Service " + svc.key();
+              byService.computeIfAbsent(object, k -> new TreeSet<>()).add(client.namespace());
+              detail.putIfAbsent(object, "port " + sp.port() + " -> pod " + dest.key() + " (" + e.client().via()
+                  + ")");
+            }
+          }
+        }
+      }
+    }
+    List<Finding> out = new ArrayList<>();
+    byService.forEach((object, namespaces) -> out.add(Finding.of(FindingCode.GH0018, object,
+        "mesh clients in " + namespaces + " send plaintext on " + detail.get(object)
+            + ", and the port takes only mTLS: those calls are refused")));
+    return out;
+  }
+
   private static List<Workload> sorted(MeshSnapshot s) {
     return new TreeMap<>(s.workloads()).values().stream().toList();
   }
