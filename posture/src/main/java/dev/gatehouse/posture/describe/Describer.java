@@ -57,8 +57,19 @@ public final class Describer {
           access.chains(), servicesTargeting(s, w, port)));
     }
 
+    // The proxy's own errors, and the mesh-wide translation's errors about policies that apply to this pod (e.g. a
+    // CUSTOM policy naming an unknown provider fails closed in every proxy it selects).
+    List<TranslationError> relevant = new ArrayList<>(resources.errors());
+    java.util.Set<String> applied = new java.util.HashSet<>();
+    AppliedPolicies.authorization(s, w).forEach(p -> applied.add("AuthorizationPolicy " + p.key()));
+    AppliedPolicies.authentication(s, w).forEach(p -> applied.add("RequestAuthentication " + p.key()));
+    for (TranslationError e : mesh.translation().errors()) {
+      if (applied.contains(objectOf(e.policy())) && !relevant.contains(e)) {
+        relevant.add(e);
+      }
+    }
     List<String> errors = new ArrayList<>();
-    for (TranslationError e : resources.errors()) {
+    for (TranslationError e : relevant) {
       errors.add(e.policy() + ": " + e.message() + " (" + e.failClosedEffect() + ")");
     }
     List<String> notices = new ArrayList<>();
@@ -79,8 +90,8 @@ public final class Describer {
         mtls.workloadMode().name(),
         mtls.source(),
         List.copyOf(ports),
-        authorization(mesh, w, resources),
-        authentication(mesh, w, resources),
+        authorization(mesh, w, relevant),
+        authentication(mesh, w, relevant),
         services(s, w),
         List.copyOf(errors),
         List.copyOf(notices));
@@ -122,16 +133,22 @@ public final class Describer {
     return List.copyOf(out);
   }
 
-  private static String problem(ProxyResources resources, String policy) {
-    for (TranslationError e : resources.errors()) {
-      if (e.policy().equals(policy)) {
+  /** "AuthorizationPolicy foo/x" for "AuthorizationPolicy foo/x (from /dir/a.yaml)". */
+  private static String objectOf(String policy) {
+    int from = policy.indexOf(" (from ");
+    return from < 0 ? policy : policy.substring(0, from);
+  }
+
+  private static String problem(List<TranslationError> errors, String policy) {
+    for (TranslationError e : errors) {
+      if (objectOf(e.policy()).equals(policy)) {
         return e.message() + " (" + e.failClosedEffect() + ")";
       }
     }
     return "";
   }
 
-  private static List<PolicyInEffect> authorization(MeshPosture mesh, Workload w, ProxyResources resources) {
+  private static List<PolicyInEffect> authorization(MeshPosture mesh, Workload w, List<TranslationError> resources) {
     MeshSnapshot s = mesh.snapshot();
     List<PolicyInEffect> out = new ArrayList<>();
     for (Policy<AuthorizationPolicy> p : AppliedPolicies.authorization(s, w)) {
@@ -168,7 +185,7 @@ public final class Describer {
     return i < 0 ? 1 : i; // unknown actions deny
   }
 
-  private static List<PolicyInEffect> authentication(MeshPosture mesh, Workload w, ProxyResources resources) {
+  private static List<PolicyInEffect> authentication(MeshPosture mesh, Workload w, List<TranslationError> resources) {
     MeshSnapshot s = mesh.snapshot();
     List<PolicyInEffect> out = new ArrayList<>();
     for (Policy<RequestAuthentication> p : AppliedPolicies.authentication(s, w)) {
