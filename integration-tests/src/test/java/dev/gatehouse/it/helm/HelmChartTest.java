@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * chart lints for every CA mode, the schema refuses bad values at {@code helm template} time, the Deployment's
  * arguments bind to Gatehouse's real properties classes, the pod runs locked down, the probes use the monitoring port
  * the container declares, and the optional objects render when switched on. The RBAC rules are compared with the API
- * calls Gatehouse really makes in {@code HighAvailabilityTest}; the probes are called on a running replica there too.
+ * calls Gatehouse really makes in {@code HaReplicasTest}; the probes are called on a running replica there too.
  */
 class HelmChartTest {
 
