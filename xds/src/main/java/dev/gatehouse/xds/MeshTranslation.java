@@ -94,7 +94,8 @@ public final class MeshTranslation {
       TranslationOptions options,
       Function<MeshSnapshot, InboundPolicySource> policyFactory,
       MeshTranslation carryOutboundFrom,
-      Set<String> changedNamespaces) {
+      Set<String> changedNamespaces,
+      Set<ObjectKey> changedEndpoints) {
     this.snapshot = snapshot;
     this.options = options;
     this.policyFactory = policyFactory;
@@ -104,7 +105,25 @@ public final class MeshTranslation {
     this.clusterBuilder = new OutboundClusterBuilder(snapshot, peerAuth, options);
     this.loadAssignments = new LoadAssignmentBuilder(snapshot, peerAuth);
     this.inboundShared = new SidecarInboundBuilder.Shared(trustDomains(), options);
-    if (carryOutboundFrom != null) {
+    if (carryOutboundFrom != null && !changedEndpoints.isEmpty()) {
+      this.visibility = carryOutboundFrom.visibility;
+      EndpointPatch patch = patchEndpoints(carryOutboundFrom, changedEndpoints);
+      this.outbound = patch.outbound();
+      this.serviceOuts = patch.serviceOuts();
+      this.sharedOutbound = patch.sharedOutbound();
+      this.endpoints = patch.endpoints();
+      this.proxies = new ConcurrentHashMap<>();
+      carryOutboundFrom.proxies.forEach((k, v) -> {
+        if (!changedNamespaces.contains(k.namespace())) {
+          proxies.put(k, patch.proxy(v));
+        }
+      });
+      carryOutboundFrom.perIp.forEach((k, v) -> {
+        if (!changedNamespaces.contains(k.key().namespace())) {
+          perIp.put(k, patch.proxy(v)); // keeps its pod-IP listeners' instances
+        }
+      });
+    } else if (carryOutboundFrom != null) {
       this.visibility = carryOutboundFrom.visibility;
       this.outbound = carryOutboundFrom.outbound;
       this.serviceOuts = carryOutboundFrom.serviceOuts;
@@ -128,7 +147,7 @@ public final class MeshTranslation {
 
   public static MeshTranslation of(
       MeshSnapshot snapshot, TranslationOptions options, Function<MeshSnapshot, InboundPolicySource> policyFactory) {
-    return new MeshTranslation(snapshot, options, policyFactory, null, Set.of());
+    return new MeshTranslation(snapshot, options, policyFactory, null, Set.of(), Set.of());
   }
 
   public MeshSnapshot snapshot() {
@@ -148,8 +167,12 @@ public final class MeshTranslation {
     if (newer == snapshot) {
       return this;
     }
+    Set<ObjectKey> changedEndpoints = Set.of();
     if (!sameOutboundInputs(snapshot, newer)) {
-      return of(newer, options, policyFactory);
+      if (!sameOutboundInputsButEndpoints(snapshot, newer)) {
+        return of(newer, options, policyFactory);
+      }
+      changedEndpoints = changedEndpointServices(snapshot, newer);
     }
     Set<String> changed = new HashSet<>();
     Set<String> namespaces = new HashSet<>();
@@ -167,9 +190,9 @@ public final class MeshTranslation {
       }
     }
     if (changed.contains(newer.mesh().rootNamespace())) {
-      return new MeshTranslation(newer, options, policyFactory, this, allNamespaces());
+      return new MeshTranslation(newer, options, policyFactory, this, allNamespaces(), changedEndpoints);
     }
-    return new MeshTranslation(newer, options, policyFactory, this, changed);
+    return new MeshTranslation(newer, options, policyFactory, this, changed, changedEndpoints);
   }
 
   private Set<String> allNamespaces() {
@@ -179,10 +202,14 @@ public final class MeshTranslation {
   }
 
   private static boolean sameOutboundInputs(MeshSnapshot a, MeshSnapshot b) {
+    return a.endpointSlices().equals(b.endpointSlices()) && sameOutboundInputsButEndpoints(a, b);
+  }
+
+  /** Everything but EndpointSlices: those decide only ClusterLoadAssignments (pods, and so labels, unchanged). */
+  private static boolean sameOutboundInputsButEndpoints(MeshSnapshot a, MeshSnapshot b) {
     return a.mesh().equals(b.mesh())
         && a.workloads().equals(b.workloads())
         && a.services().equals(b.services())
-        && a.endpointSlices().equals(b.endpointSlices())
         && a.destinationRules().equals(b.destinationRules())
         && a.peerAuthentications().equals(b.peerAuthentications())
         && invalidOf(a, PolicyKind.PEER_AUTHENTICATION, PolicyKind.DESTINATION_RULE)
@@ -361,6 +388,8 @@ public final class MeshTranslation {
     final List<Map.Entry<String, Message>> routes = new ArrayList<>();
     final List<Map.Entry<String, Message>> clusters = new ArrayList<>();
     final List<Map.Entry<String, Message>> endpoints = new ArrayList<>();
+    /** What each entry of {@link #endpoints} was built from, in the same order (to rebuild it alone). */
+    final List<EndpointInput> endpointInputs = new ArrayList<>();
     /** Sidecar HTTP ports: the virtual host for clients in other namespaces, and for its own namespace. */
     final List<PortHost> hosts = new ArrayList<>();
     final List<TranslationError> errors = new ArrayList<>();
@@ -369,6 +398,8 @@ public final class MeshTranslation {
       this.service = service;
     }
   }
+
+  private record EndpointInput(EndpointKey key, ServicePort port) {}
 
   private record PortHost(int port, VirtualHost otherNamespace, VirtualHost ownNamespace) {}
 
@@ -484,8 +515,117 @@ public final class MeshTranslation {
     out.errors.addAll(e);
     if (c.isPresent()) {
       out.clusters.add(Map.entry(name, c.get()));
-      out.endpoints.add(Map.entry(name, endpoints.computeIfAbsent(new EndpointKey(name, Map.copyOf(subsetLabels)),
+      EndpointKey key = new EndpointKey(name, Map.copyOf(subsetLabels));
+      out.endpoints.add(Map.entry(name, endpoints.computeIfAbsent(key,
           k -> loadAssignments.build(name, s, sp, subsetLabels))));
+      out.endpointInputs.add(new EndpointInput(key, sp));
+    }
+  }
+
+  /** Services with an EndpointSlice added, removed or changed between the two snapshots. */
+  private static Set<ObjectKey> changedEndpointServices(MeshSnapshot a, MeshSnapshot b) {
+    Set<ObjectKey> changed = new HashSet<>();
+    a.endpointSlices().forEach((k, slice) -> {
+      if (!slice.equals(b.endpointSlices().get(k))) {
+        changed.add(slice.serviceKey());
+      }
+    });
+    b.endpointSlices().forEach((k, slice) -> {
+      if (!slice.equals(a.endpointSlices().get(k))) {
+        changed.add(slice.serviceKey());
+      }
+    });
+    return changed;
+  }
+
+  /**
+   * The memos of {@code from} with the ClusterLoadAssignments of {@code services} rebuilt from this snapshot and
+   * nothing else: every other message, map and {@link ProxyResources} keeps its instance (so its serialized form
+   * and version), and a ClusterLoadAssignment that comes out equal keeps its old instance too. Only the endpoint maps
+   * that hold a changed assignment, and the proxies that hold such a map, get new instances.
+   */
+  private EndpointPatch patchEndpoints(MeshTranslation from, Set<ObjectKey> services) {
+    Map<EndpointKey, ClusterLoadAssignment> eps = new ConcurrentHashMap<>(from.endpoints);
+    from.serviceOuts.forEach((k, so) -> {
+      if (services.contains(k.service())) {
+        so.endpointInputs.forEach(in -> eps.remove(in.key()));
+      }
+    });
+    Map<ServiceOut, ServiceOut> parts = new java.util.IdentityHashMap<>();
+    Map<ServiceOutKey, ServiceOut> serviceOuts = new ConcurrentHashMap<>(from.serviceOuts);
+    serviceOuts.replaceAll((k, so) -> {
+      if (!services.contains(k.service())) {
+        return so;
+      }
+      ServiceOut n = new ServiceOut(so.service);
+      n.listeners.addAll(so.listeners);
+      n.routes.addAll(so.routes);
+      n.clusters.addAll(so.clusters);
+      n.hosts.addAll(so.hosts);
+      n.errors.addAll(so.errors);
+      n.endpointInputs.addAll(so.endpointInputs);
+      boolean same = true;
+      for (int i = 0; i < so.endpointInputs.size(); i++) {
+        EndpointInput in = so.endpointInputs.get(i);
+        ClusterLoadAssignment cla = eps.computeIfAbsent(in.key(), key -> {
+          ClusterLoadAssignment built = loadAssignments.build(key.name(), so.service, in.port(), key.subsetLabels());
+          ClusterLoadAssignment old = from.endpoints.get(key);
+          return built.equals(old) ? old : built;
+        });
+        same &= cla == so.endpoints.get(i).getValue();
+        n.endpoints.add(Map.entry(in.key().name(), cla));
+      }
+      if (same) {
+        return so;
+      }
+      parts.put(so, n);
+      return n;
+    });
+    Map<Map<String, Message>, java.util.NavigableMap<String, Message>> endpointMaps = new java.util.IdentityHashMap<>();
+    Map<PartsKey, SharedOutbound> shared = new ConcurrentHashMap<>();
+    from.sharedOutbound.forEach((k, so) -> {
+      if (k.parts().stream().noneMatch(parts::containsKey)) {
+        shared.put(k, so);
+        return;
+      }
+      TreeMap<String, Message> cla = new TreeMap<>(so.endpoints());
+      List<ServiceOut> newParts = new ArrayList<>(k.parts().size());
+      for (ServiceOut p : k.parts()) {
+        ServiceOut n = parts.getOrDefault(p, p);
+        if (n != p) {
+          n.endpoints.forEach(e -> cla.put(e.getKey(), e.getValue()));
+        }
+        newParts.add(n);
+      }
+      java.util.NavigableMap<String, Message> m = Collections.unmodifiableNavigableMap(cla);
+      endpointMaps.put(so.endpoints(), m);
+      shared.put(new PartsKey(k.kind(), List.copyOf(newParts)),
+          new SharedOutbound(so.listeners(), so.routes(), so.clusters(), m, so.errors(), so.sortedHosts()));
+    });
+    Map<OutboundKey, Outbound> outbound = new ConcurrentHashMap<>();
+    from.outbound.forEach((k, o) -> {
+      java.util.NavigableMap<String, Message> m = endpointMaps.get(o.endpoints());
+      outbound.put(k, m == null ? o : new Outbound(o.listeners(), o.routes(), o.clusters(), m, o.errors()));
+    });
+    return new EndpointPatch(outbound, serviceOuts, shared, eps, endpointMaps);
+  }
+
+  private record EndpointPatch(
+      Map<OutboundKey, Outbound> outbound,
+      Map<ServiceOutKey, ServiceOut> serviceOuts,
+      Map<PartsKey, SharedOutbound> sharedOutbound,
+      Map<EndpointKey, ClusterLoadAssignment> endpoints,
+      Map<Map<String, Message>, java.util.NavigableMap<String, Message>> endpointMaps) {
+
+    /** {@code r} itself unless it holds a changed endpoint map; then a copy with only that map replaced. */
+    ProxyResources proxy(ProxyResources r) {
+      java.util.NavigableMap<String, Message> m = endpointMaps.get(r.of(ProxyResources.ENDPOINT));
+      if (m == null) {
+        return r;
+      }
+      Map<String, Map<String, Message>> byType = new TreeMap<>(r.resourcesByType());
+      byType.put(ProxyResources.ENDPOINT, m);
+      return new ProxyResources(byType, r.errors(), r.notices());
     }
   }
 

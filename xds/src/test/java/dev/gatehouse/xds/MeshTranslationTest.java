@@ -113,4 +113,121 @@ class MeshTranslationTest {
     assertThat(names).hasSize(r.of(ProxyResources.CLUSTER).size()).doesNotHaveDuplicates();
     assertThat(r.of(ProxyResources.CLUSTER).get("inbound|9090||")).isNotNull();
   }
+
+  /** svc-61 in ns-3 gains an endpoint (its EndpointSlice changes); nothing else does. */
+  private static MeshSnapshot withExtraEndpoint(MeshSnapshot s1) {
+    var slice = s1.endpointSlices().get(ObjectKey.of("ns-3", "svc-61-abc"));
+    var eps = new java.util.ArrayList<>(slice.endpoints());
+    eps.add(new dev.gatehouse.model.EndpointSliceInfo.Endpoint(java.util.List.of("127.11.0.1"), true, "", "", "", 1));
+    return s1.toBuilder(s1.version() + 1)
+        .endpointSlice(new dev.gatehouse.model.EndpointSliceInfo(slice.meta(), slice.serviceName(), slice.ports(), eps))
+        .build();
+  }
+
+  private static final String SVC61_HTTP = "outbound|80||svc-61.ns-3.svc.cluster.local";
+  private static final String SVC61 = "||svc-61.ns-3.svc.cluster.local";
+
+  /** Byte-for-byte: every resource of {@code a} serializes (deterministically) to the bytes of the one in {@code b}. */
+  private static void assertSameBytes(ProxyResources a, ProxyResources b) {
+    assertThat(a.resourcesByType().keySet()).isEqualTo(b.resourcesByType().keySet());
+    a.resourcesByType().forEach((type, byName) -> {
+      assertThat(byName.keySet()).as(type).containsExactlyElementsOf(b.of(type).keySet());
+      byName.forEach((name, m) -> assertThat(
+          dev.gatehouse.xds.server.ResourceSerializerAccess.bytes(m))
+          .as(type + " " + name).isEqualTo(dev.gatehouse.xds.server.ResourceSerializerAccess.bytes(b.of(type).get(name))));
+    });
+  }
+
+  @Test
+  void endpointChangeRebuildsOnlyThatServicesLoadAssignmentsAndItsViewers() {
+    MeshSnapshot s1 = TranslationBenchmark.mesh(
+        dev.gatehouse.model.MeshConfig.defaults().withDefaultServiceExportTo(java.util.List.of(".")), 1, 0);
+    SnapshotTranslator t = new SnapshotTranslator(TranslationOptions.defaults(),
+        AuthorizationFilters.forMesh(TranslationOptions.defaults()));
+    ProxyIdentity viewer = sidecar(pod(s1, "ns-3", "svc-60-0"));
+    ProxyIdentity other = sidecar(pod(s1, "ns-8", "svc-160-0"));
+    ProxyResources viewerBefore = t.generate(s1, viewer);
+    ProxyResources otherBefore = t.generate(s1, other);
+    var serializer = new dev.gatehouse.xds.server.ResourceSerializer();
+    var configBefore = serializer.config(viewerBefore);
+
+    MeshSnapshot s2 = withExtraEndpoint(s1);
+    MeshTranslation m2 = t.translationFor(s2);
+    ProxyResources viewerAfter = t.generate(s2, viewer);
+    // A proxy of another namespace keeps its instance: nothing to push.
+    assertThat(t.generate(s2, other)).isSameAs(otherBefore);
+    assertThat(serializer.config(otherBefore)).isSameAs(serializer.config(otherBefore));
+    // The viewer: only the ClusterLoadAssignment map is new; every other resource keeps its instance.
+    assertThat(viewerAfter).isNotSameAs(viewerBefore);
+    for (String type : java.util.List.of(ProxyResources.LISTENER, ProxyResources.ROUTE, ProxyResources.CLUSTER)) {
+      assertThat(viewerAfter.of(type)).as(type).isSameAs(viewerBefore.of(type));
+    }
+    var before = viewerBefore.of(ProxyResources.ENDPOINT);
+    var after = viewerAfter.of(ProxyResources.ENDPOINT);
+    assertThat(after.keySet()).containsExactlyElementsOf(before.keySet());
+    before.forEach((name, cla) -> {
+      if (name.endsWith(SVC61)) {
+        assertThat(after.get(name)).isNotEqualTo(cla);
+      } else {
+        assertThat(after.get(name)).as(name).isSameAs(cla);
+      }
+    });
+    assertThat(after.get(SVC61_HTTP).toString()).contains("127.11.0.1");
+    // Versions: only the changed resource's (and so the EDS type's) version changes.
+    var configAfter = serializer.config(viewerAfter);
+    for (String type : java.util.List.of(ProxyResources.LISTENER, ProxyResources.ROUTE, ProxyResources.CLUSTER)) {
+      assertThat(configAfter.type(type).version()).as(type).isEqualTo(configBefore.type(type).version());
+    }
+    assertThat(configAfter.type(ProxyResources.ENDPOINT).version())
+        .isNotEqualTo(configBefore.type(ProxyResources.ENDPOINT).version());
+    configBefore.type(ProxyResources.ENDPOINT).resources().forEach((name, r) -> {
+      String v = configAfter.type(ProxyResources.ENDPOINT).resources().get(name).version();
+      if (name.endsWith(SVC61)) {
+        assertThat(v).isNotEqualTo(r.version());
+      } else {
+        assertThat(v).as(name).isEqualTo(r.version());
+      }
+    });
+    // Byte for byte what a fresh translation of the new snapshot gives, for both proxies.
+    SnapshotTranslator fresh = new SnapshotTranslator(TranslationOptions.defaults(),
+        AuthorizationFilters.forMesh(TranslationOptions.defaults()));
+    assertSameBytes(viewerAfter, fresh.generate(s2, viewer));
+    assertSameBytes(t.generate(s2, other), fresh.generate(s2, other));
+    assertThat(m2.snapshot()).isSameAs(s2);
+  }
+
+  @Test
+  void endpointChangeInAnUnscopedMeshKeepsEveryOtherResourceAndMatchesAFreshTranslation() {
+    MeshSnapshot s1 = TranslationBenchmark.mesh(1, 0);
+    SnapshotTranslator t = new SnapshotTranslator(TranslationOptions.defaults(),
+        AuthorizationFilters.forMesh(TranslationOptions.defaults()));
+    ProxyIdentity a = sidecar(pod(s1, "ns-3", "svc-60-0"));
+    ProxyIdentity b = sidecar(pod(s1, "ns-8", "svc-160-0"));
+    ProxyIdentity grpc = new ProxyIdentity(ProxyKind.PROXYLESS_GRPC, pod(s1, "ns-5", "svc-100-0").key(),
+        pod(s1, "ns-5", "svc-100-0").ip(), "ns-5", pod(s1, "ns-5", "svc-100-0").serviceAccount(),
+        pod(s1, "ns-5", "svc-100-0").labels());
+    java.util.List<ProxyResources> before = java.util.List.of(t.generate(s1, a), t.generate(s1, b), t.generate(s1, grpc));
+    MeshSnapshot s2 = withExtraEndpoint(s1);
+    java.util.List<ProxyResources> after = java.util.List.of(t.generate(s2, a), t.generate(s2, b), t.generate(s2, grpc));
+    SnapshotTranslator fresh = new SnapshotTranslator(TranslationOptions.defaults(),
+        AuthorizationFilters.forMesh(TranslationOptions.defaults()));
+    java.util.List<ProxyIdentity> ids = java.util.List.of(a, b, grpc);
+    for (int i = 0; i < 3; i++) {
+      ProxyResources x = before.get(i);
+      ProxyResources y = after.get(i);
+      for (String type : java.util.List.of(ProxyResources.LISTENER, ProxyResources.ROUTE, ProxyResources.CLUSTER)) {
+        y.of(type).forEach((name, m) -> assertThat(m).as(name).isSameAs(x.of(type).get(name)));
+      }
+      x.of(ProxyResources.ENDPOINT).forEach((name, cla) -> {
+        if (!name.endsWith("svc-61.ns-3.svc.cluster.local")) {
+          assertThat(y.of(ProxyResources.ENDPOINT).get(name)).as(name).isSameAs(cla);
+        }
+      });
+      assertThat(y.of(ProxyResources.ENDPOINT).values()).anySatisfy(
+          cla -> assertThat(cla.toString()).contains("127.11.0.1"));
+      assertSameBytes(y, fresh.generate(s2, ids.get(i)));
+    }
+    // Both sidecars share one endpoint map still.
+    assertThat(after.get(0).of(ProxyResources.ENDPOINT)).isSameAs(after.get(1).of(ProxyResources.ENDPOINT));
+  }
 }
