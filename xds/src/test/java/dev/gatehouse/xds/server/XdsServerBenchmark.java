@@ -96,6 +96,145 @@ public final class XdsServerBenchmark {
   private static final int CHANNELS = Integer.getInteger("channels", 100);
   private static final int WARMUP_PROXIES = Integer.getInteger("warmupProxies", Math.max(1, PROXIES / 4));
   private static final int WARMUP_ROUNDS = Integer.getInteger("warmupRounds", 2);
+  /** Pod churn mode: {@code -Dchurn=50} endpoint changes per second (open loop) for {@code -DchurnSeconds=60}. */
+  private static final int CHURN_RATE = Integer.getInteger("churn", 0);
+  private static final int CHURN_SECONDS = Integer.getInteger("churnSeconds", 60);
+  /** Churn bookkeeping, filled by the simulated proxies while churn runs (null otherwise). */
+  static volatile Churn churn;
+
+  /**
+   * Change {@code c} gives service {@code svc-(c mod services)} one extra endpoint 127.12.x.y that encodes {@code c};
+   * a proxy that receives a ClusterLoadAssignment with that address for the first time counts as one delivery. A
+   * change is done when every proxy of its namespace has it (namespace-isolated mesh; with {@code -DexportTo=*}
+   * every proxy). Latency is from the snapshot's hand-over to the server (open loop: changes are sent on schedule
+   * whatever the backlog) to the last delivery.
+   */
+  static final class Churn {
+    final long[] sentAt;
+    final long[] doneAt;
+    final int[] expected;
+    final java.util.concurrent.atomic.AtomicIntegerArray delivered;
+    final java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+    /** Server push passes in the current second and the longest one (reset every second). */
+    final java.util.concurrent.atomic.AtomicInteger pushes = new java.util.concurrent.atomic.AtomicInteger();
+    final AtomicLong pushMaxMs = new AtomicLong();
+
+    Churn(int changes) {
+      sentAt = new long[changes];
+      doneAt = new long[changes];
+      expected = new int[changes];
+      delivered = new java.util.concurrent.atomic.AtomicIntegerArray(changes);
+    }
+
+    static String ip(int change) {
+      return "127.12." + (change / 250) + "." + (change % 250 + 1);
+    }
+
+    static int change(String ip) {
+      if (!ip.startsWith("127.12.")) {
+        return -1;
+      }
+      String[] p = ip.split("\\.");
+      return Integer.parseInt(p[2]) * 250 + Integer.parseInt(p[3]) - 1;
+    }
+
+    void delivered(int c) {
+      if (c >= 0 && c < sentAt.length && delivered.incrementAndGet(c) == expected[c]) {
+        doneAt[c] = System.nanoTime();
+        done.incrementAndGet();
+      }
+    }
+  }
+
+  private static void churn(Mesh mesh, MeshSnapshot start, Target target, List<SimProxy> proxies)
+      throws InterruptedException {
+    int changes = CHURN_RATE * CHURN_SECONDS;
+    Churn ch = new Churn(changes);
+    Map<String, Integer> perNamespace = new java.util.HashMap<>();
+    proxies.forEach(p -> perNamespace.merge(mesh.namespaceOf(p.index), 1, Integer::sum));
+    boolean everywhere = MESH_CONFIG.defaultServiceExportTo().contains("*");
+    Map<String, EndpointSliceInfo> slices = new java.util.HashMap<>();
+    start.endpointSlices().values().forEach(e -> slices.put(e.serviceName(), e));
+    churn = ch;
+    System.out.printf("pod churn: %d endpoint changes/s for %d s (open loop), each to the next service in turn%n",
+        CHURN_RATE, CHURN_SECONDS);
+    MeshSnapshot current = start;
+    long buildNanos = 0;
+    long t0 = System.nanoTime();
+    long period = 1_000_000_000L / CHURN_RATE;
+    long cpuSecond = cpuNanos();
+    long nextReport = t0 + 1_000_000_000L;
+    int maxBacklog = 0;
+    for (int c = 0; c < changes; c++) {
+      long due = t0 + c * period;
+      long wait = due - System.nanoTime();
+      if (wait > 0) {
+        TimeUnit.NANOSECONDS.sleep(wait);
+      }
+      String svc = "svc-" + (c % SERVICES);
+      EndpointSliceInfo e = slices.get(svc);
+      List<EndpointSliceInfo.Endpoint> eps = new ArrayList<>(e.endpoints());
+      eps.add(new EndpointSliceInfo.Endpoint(List.of(Churn.ip(c)), true, "", "", "", 1));
+      long b0 = System.nanoTime();
+      current = current.toBuilder(current.version() + 1)
+          .endpointSlice(new EndpointSliceInfo(e.meta(), e.serviceName(), e.ports(), eps)).build();
+      buildNanos += System.nanoTime() - b0;
+      ch.expected[c] = everywhere ? proxies.size() : perNamespace.getOrDefault(e.meta().namespace(), 0);
+      ch.sentAt[c] = System.nanoTime();
+      if (ch.expected[c] == 0) {
+        ch.doneAt[c] = ch.sentAt[c];
+        ch.done.incrementAndGet();
+      }
+      target.onSnapshot(current);
+      long now = System.nanoTime();
+      if (now >= nextReport) {
+        maxBacklog = Math.max(maxBacklog, report(ch, c + 1, t0, nextReport, cpuSecond));
+        cpuSecond = cpuNanos();
+        nextReport += 1_000_000_000L;
+      }
+    }
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (ch.done.get() < changes && System.nanoTime() < end) {
+      long now = System.nanoTime();
+      if (now >= nextReport) {
+        maxBacklog = Math.max(maxBacklog, report(ch, changes, t0, nextReport, cpuSecond));
+        cpuSecond = cpuNanos();
+        nextReport += 1_000_000_000L;
+      }
+      Thread.sleep(20);
+    }
+    churn = null;
+    long[] lat = new long[ch.done.get()];
+    int n = 0;
+    for (int c = 0; c < changes; c++) {
+      if (ch.doneAt[c] != 0 && n < lat.length) {
+        lat[n++] = ch.doneAt[c] - ch.sentAt[c];
+      }
+    }
+    java.util.Arrays.sort(lat, 0, n);
+    long[] done = java.util.Arrays.copyOf(lat, n);
+    System.out.printf("CHURN changes=%d done=%d p50_ms=%d p99_ms=%d max_ms=%d max_backlog=%d final_backlog=%d "
+            + "snapshot_build_ms_mean=%.1f%n", changes, n, pct(done, 50), pct(done, 99), pct(done, 100), maxBacklog,
+        changes - ch.done.get(), buildNanos / 1e6 / changes);
+  }
+
+  /** One line of the churn series: the second just ended; latency of the changes sent in it that are done. */
+  private static int report(Churn ch, int sent, long t0, long secondEnd, long cpuAtStart) {
+    long from = secondEnd - 1_000_000_000L;
+    List<Long> lat = new ArrayList<>();
+    for (int c = 0; c < sent; c++) {
+      if (ch.sentAt[c] >= from && ch.sentAt[c] < secondEnd && ch.doneAt[c] != 0) {
+        lat.add(ch.doneAt[c] - ch.sentAt[c]);
+      }
+    }
+    long[] l = lat.stream().mapToLong(Long::longValue).sorted().toArray();
+    int backlog = sent - ch.done.get();
+    double cpu = (cpuNanos() - cpuAtStart) / 1e9;
+    System.out.printf("  churn t=%3d s: sent %d, backlog %d, p99 %d ms (of %d done from this second), CPU %.2f s/s, "
+            + "%d server push passes (longest %d ms)%n", TimeUnit.NANOSECONDS.toSeconds(secondEnd - t0), sent, backlog,
+        pct(l, 99), l.length, cpu, ch.pushes.getAndSet(0), ch.pushMaxMs.getAndSet(0));
+    return backlog;
+  }
   /**
    * MeshConfig {@code defaultServiceExportTo} ({@code -DexportTo=.} by default: Istio's namespace-isolation setup,
    * each sidecar sees its own namespace's services; {@code -DexportTo=*} for Istio's default, every service everywhere).
@@ -250,6 +389,9 @@ public final class XdsServerBenchmark {
     System.out.printf("RESULT %s connect_ms=%d policy_p50_ms=%d policy_p99_ms=%d policy_max_ms=%d heap_mib=%d "
             + "endpoint_change_kib=%d connect_cpu_s=%.1f nacks=%d%n", name, connectMs, pct(conv, 50), pct(conv, 99),
         pct(conv, 100), heapConnected >> 20, (totalBytes(proxies) - bytes2) >> 10, cpuConnect / 1e9, nacks);
+    if (CHURN_RATE > 0 && !baseline && !name.startsWith("warmup")) {
+      churn(mesh, withEndpoint, target, proxies);
+    }
 
     for (SimProxy p : proxies) {
       p.close();
@@ -430,6 +572,12 @@ public final class XdsServerBenchmark {
       server = XdsServer.builder(translator()).initialSnapshot(mesh.v1).events(new XdsServerEvents() {
         @Override
         public void pushCompleted(java.time.Duration took, int distinctProxies, int streams) {
+          Churn ch = churn;
+          if (ch != null) {
+            ch.pushes.incrementAndGet();
+            ch.pushMaxMs.accumulateAndGet(took.toMillis(), Math::max);
+            return;
+          }
           System.out.printf("  (server push of one snapshot: %d ms for %d streams, %d distinct proxies)%n",
               took.toMillis(), streams, distinctProxies);
         }
@@ -604,8 +752,37 @@ public final class XdsServerBenchmark {
       checkReady();
     }
 
+    /** Churn: the changes this proxy has seen, by cluster (SotW repeats every ClusterLoadAssignment). */
+    private final Map<String, Integer> churnSeen = new java.util.HashMap<>();
+
+    private void churnDeliveries(String type, List<Any> resources) {
+      Churn ch = churn;
+      if (ch == null || !type.equals(EDS)) {
+        return;
+      }
+      for (Any a : resources) {
+        try {
+          ClusterLoadAssignment cla = ClusterLoadAssignment.parseFrom(a.getValue());
+          for (var l : cla.getEndpointsList()) {
+            for (var lb : l.getLbEndpointsList()) {
+              int c = Churn.change(lb.getEndpoint().getAddress().getSocketAddress().getAddress());
+              if (c >= 0) {
+                Integer before = churnSeen.put(cla.getClusterName(), c);
+                if (before == null || before != c) {
+                  ch.delivered(c);
+                }
+              }
+            }
+          }
+        } catch (InvalidProtocolBufferException e) {
+          // not a ClusterLoadAssignment: nothing delivered
+        }
+      }
+    }
+
     private void handleSotw(DiscoveryResponse r) {
       String type = r.getTypeUrl();
+      churnDeliveries(type, r.getResourcesList());
       long size = 0;
       for (Any a : r.getResourcesList()) {
         size += a.getValue().size();
@@ -655,6 +832,9 @@ public final class XdsServerBenchmark {
 
     private void handleDelta(DeltaDiscoveryResponse r) {
       String type = r.getTypeUrl();
+      if (churn != null && type.equals(EDS)) {
+        churnDeliveries(type, r.getResourcesList().stream().map(Resource::getResource).toList());
+      }
       long size = 0;
       for (Resource res : r.getResourcesList()) {
         size += res.getResource().getValue().size();
