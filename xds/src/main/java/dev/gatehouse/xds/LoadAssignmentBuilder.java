@@ -80,9 +80,10 @@ public final class LoadAssignmentBuilder {
       LocalityLbEndpoints.Builder l = LocalityLbEndpoints.newBuilder()
           .addAllLbEndpoints(endpoints)
           .setLoadBalancingWeight(UInt32Value.of(Math.max(1, weight)));
-      if (!zone.isEmpty()) {
-        l.setLocality(Locality.newBuilder().setZone(zone));
-      }
+      // Always present, empty without a zone (as Istio's ConvertLocality): gRPC C-core refuses an EDS resource whose
+      // LocalityLbEndpoints has no locality ("endpoints[0].locality: field not present"), and EndpointSlices on
+      // single-zone clusters such as kind carry no zone. Envoy and grpc-java accept both.
+      l.setLocality(zone.isEmpty() ? Locality.getDefaultInstance() : Locality.newBuilder().setZone(zone).build());
       cla.addEndpoints(l);
     });
     return cla.build();
