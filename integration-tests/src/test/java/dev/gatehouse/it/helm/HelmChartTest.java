@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
+import dev.gatehouse.controlplane.ca.CaProperties;
 import dev.gatehouse.controlplane.config.GatehouseProperties;
 import dev.gatehouse.controlplane.config.SourceMode;
 import java.nio.file.Files;
@@ -45,6 +46,11 @@ class HelmChartTest {
     String original = Files.readString(values);
     String changed = original.replace("\n  mode: selfSigned\n", "\n  mode: " + mode + "\n");
     assertThat(changed.equals(original)).as("values.yaml sets ca.mode: selfSigned").isEqualTo(mode.equals("selfSigned"));
+    if (mode.equals("vault")) { // vault mode needs an address (the render refuses to go without one)
+      String withAddress = changed.replace("\n    address: \"\"", "\n    address: https://vault.vault.svc:8200");
+      assertThat(withAddress).isNotEqualTo(changed);
+      changed = withAddress;
+    }
     Files.writeString(values, changed);
     LintResult result = new Helm(copy).lint().strict().call();
     assertThat(result.isFailed()).as("helm lint (ca.mode=%s): %s", mode, result.getMessages()).isFalse();
@@ -140,7 +146,8 @@ class HelmChartTest {
   @ParameterizedTest
   @ValueSource(strings = {"selfSigned", "plugged", "vault", "spire", "auto"})
   void everyCaModeRendersArgumentsTheApplicationBinds(String mode) {
-    RenderedChart chart = RenderedChart.render(Map.of("ca.mode", mode));
+    RenderedChart chart = RenderedChart.render(mode.equals("vault")
+        ? Map.of("ca.mode", mode, "ca.vault.address", "https://vault.vault.svc:8200") : Map.of("ca.mode", mode));
     assertThat(chart.args()).contains("--gatehouse.ca.mode=" + mode);
     ChartArguments.assertEveryGatehousePropertyBinds(chart.args());
   }
@@ -224,6 +231,17 @@ class HelmChartTest {
       "extraArgs: [\"gatehouse.ca.mode=vault\"]",   // not an argument (no leading --)
       "mesh:\n  trustDomain: Corp_Example",         // not a DNS name
       "ca:\n  vault:\n    adress: https://vault:8200", // unknown key in the upstream CA block
+      "ca:\n  vault:\n    issuance: Leaf",        // not leaf|intermediate
+      "ca:\n  vault:\n    auth:\n      method: userpass", // not a supported auth method
+      "ca:\n  vault:\n    renewAt: 1.5",          // a fraction of the intermediate's life
+      "ca:\n  vault:\n    maxAttempts: 0",        // at least one attempt
+      "ca:\n  vault:\n    address: vault:8200",   // not a URL
+      "ca:\n  vault:\n    readTimeout: 5",        // a duration needs its unit
+      "ca:\n  vault:\n    auth:\n      token:\n        secretNmae: t", // typo in the auth block
+      "ca:\n  spire:\n    issuance: downstream",  // not leaf|intermediate
+      "ca:\n  spire:\n    serverAddress: spire-server", // host:port
+      "ca:\n  spire:\n    socket: /run/spire/api.sock", // socket is an object (hostPath/volume/fileName)
+      "ca:\n  spire:\n    serverId: spire/server", // a SPIFFE ID
   })
   void schemaRefusesBadValues(String yaml) throws Exception {
     Path values = Files.createTempFile("gatehouse-bad-values", ".yaml");
@@ -241,5 +259,167 @@ class HelmChartTest {
         .hasMessageContaining("autoscaling.minReplicas (6) must not exceed autoscaling.maxReplicas (3)");
     assertThatThrownBy(() -> RenderedChart.render(Map.of("ports.http", 15012)))
         .hasMessageContaining("must differ");
+  }
+
+  @Test
+  void vaultModeWithKubernetesAuthBindsAndMountsTheBundleAndAProjectedToken() {
+    RenderedChart chart = RenderedChart.render(Map.of("ca.mode", "vault",
+        "ca.vault.address", "https://vault.vault.svc:8200", "ca.vault.namespace", "corp/mesh",
+        "ca.vault.pkiMount", "pki_int", "ca.vault.issuance", "intermediate",
+        "ca.vault.intermediateTtl", "48h", "ca.vault.caBundle.configMapName", "vault-ca", "ca.vault.caBundle.key", "ca.pem",
+        "ca.vault.auth.kubernetes.audience", "vault", "ca.vault.auth.kubernetes.role", "gatehouse-mesh"));
+    ChartArguments.assertEveryGatehousePropertyBinds(chart.args());
+    CaProperties ca = ChartArguments.bind(chart.args(), "gatehouse.ca", CaProperties.class);
+    assertThat(ca.vault().address()).hasToString("https://vault.vault.svc:8200");
+    assertThat(ca.vault().namespace()).isEqualTo("corp/mesh");
+    assertThat(ca.vault().pkiMount()).isEqualTo("pki_int");
+    assertThat(ca.vault().role()).isEqualTo("gatehouse");
+    assertThat(ca.vault().issuance()).isEqualTo(CaProperties.Issuance.INTERMEDIATE);
+    assertThat(ca.vault().intermediateTtl()).isEqualTo(Duration.ofHours(48));
+    assertThat(ca.vault().renewAt()).isEqualTo(0.5);
+    assertThat(ca.vault().auth().method()).isEqualTo("kubernetes");
+    assertThat(ca.vault().auth().kubernetes().role()).isEqualTo("gatehouse-mesh");
+    Path bundle = ca.vault().caBundleFile();
+    Path token = ca.vault().auth().kubernetes().tokenFile();
+    assertThat(bundle).isEqualTo(Path.of("/etc/gatehouse/vault-ca/ca.pem"));
+    assertThat(token).isEqualTo(Path.of("/var/run/secrets/gatehouse/vault-token/token"));
+    // The files the arguments name are where the volumes put them.
+    assertMounted(chart, "vault-ca", bundle);
+    assertMounted(chart, "vault-sa-token", token);
+    Map<String, Object> caVolume = volume(chart, "vault-ca");
+    assertThat(RenderedChart.at(caVolume, "configMap.name")).isEqualTo("vault-ca");
+    Map<String, Object> tokenVolume = volume(chart, "vault-sa-token");
+    assertThat(RenderedChart.list(tokenVolume, "projected.sources")).singleElement().satisfies(src -> {
+      assertThat(RenderedChart.at(src, "serviceAccountToken.audience")).isEqualTo("vault");
+      assertThat(RenderedChart.at(src, "serviceAccountToken.expirationSeconds")).isEqualTo(3600);
+    });
+    assertThat(chart.args()).noneMatch(a -> a.startsWith("--gatehouse.ca.spire."));
+  }
+
+  @Test
+  void vaultModeWithTheDefaultServiceAccountTokenMountsNothingExtra() {
+    RenderedChart chart = RenderedChart.render(Map.of("ca.mode", "vault", "ca.vault.address", "https://vault:8200"));
+    ChartArguments.assertEveryGatehousePropertyBinds(chart.args());
+    CaProperties ca = ChartArguments.bind(chart.args(), "gatehouse.ca", CaProperties.class);
+    assertThat(ca.vault().issuance()).isEqualTo(CaProperties.Issuance.LEAF);
+    assertThat(ca.vault().caBundleFile()).isNull();
+    assertThat(ca.vault().auth().kubernetes().tokenFile())
+        .isEqualTo(Path.of("/var/run/secrets/kubernetes.io/serviceaccount/token"));
+    assertThat(volumeNames(chart)).containsExactly("tmp");
+  }
+
+  @Test
+  void vaultAppRoleAndTokenAuthReadTheirSecretsFromMountedFiles() {
+    RenderedChart approle = RenderedChart.render(Map.of("ca.mode", "vault", "ca.vault.address", "https://vault:8200",
+        "ca.vault.auth.method", "approle", "ca.vault.auth.approle.roleId", "db02de05-fa39-4855",
+        "ca.vault.auth.approle.secretIdSecret.name", "gatehouse-approle", "ca.vault.caBundle.secretName", "vault-tls"));
+    ChartArguments.assertEveryGatehousePropertyBinds(approle.args());
+    CaProperties.Vault vault = ChartArguments.bind(approle.args(), "gatehouse.ca", CaProperties.class).vault();
+    assertThat(vault.auth().method()).isEqualTo("approle");
+    assertThat(vault.auth().approle().roleId()).isEqualTo("db02de05-fa39-4855");
+    assertMounted(approle, "vault-approle", vault.auth().approle().secretIdFile());
+    assertThat(RenderedChart.at(volume(approle, "vault-approle"), "secret.secretName")).isEqualTo("gatehouse-approle");
+    assertMounted(approle, "vault-ca", vault.caBundleFile());
+    assertThat(RenderedChart.at(volume(approle, "vault-ca"), "secret.secretName")).isEqualTo("vault-tls");
+
+    RenderedChart token = RenderedChart.render(Map.of("ca.mode", "vault", "ca.vault.address", "https://vault:8200",
+        "ca.vault.auth.method", "token", "ca.vault.auth.token.secretName", "gatehouse-vault-token"));
+    ChartArguments.assertEveryGatehousePropertyBinds(token.args());
+    CaProperties.Vault tokenVault = ChartArguments.bind(token.args(), "gatehouse.ca", CaProperties.class).vault();
+    assertThat(tokenVault.auth().method()).isEqualTo("token");
+    assertMounted(token, "vault-token", tokenVault.auth().tokenFile());
+    assertThat(RenderedChart.at(volume(token, "vault-token"), "secret.secretName")).isEqualTo("gatehouse-vault-token");
+  }
+
+  @Test
+  void spireLeafModeMountsTheServerSocketFromTheNode() {
+    RenderedChart chart = RenderedChart.render(Map.of("ca.mode", "spire", "ca.spire.trustDomain", "cluster.local",
+        "ca.spire.timeout", "3s"));
+    ChartArguments.assertEveryGatehousePropertyBinds(chart.args());
+    CaProperties.Spire spire = ChartArguments.bind(chart.args(), "gatehouse.ca", CaProperties.class).spire();
+    assertThat(spire.issuance()).isEqualTo(CaProperties.Issuance.LEAF);
+    assertThat(spire.socket()).isEqualTo(Path.of("/run/spire/server-socket/api.sock"));
+    assertThat(spire.timeout()).isEqualTo(Duration.ofSeconds(3));
+    assertMounted(chart, "spire-server-socket", spire.socket());
+    assertThat(RenderedChart.at(volume(chart, "spire-server-socket"), "hostPath.path")).isEqualTo("/run/spire/server-sockets");
+    assertThat(chart.args()).noneMatch(a -> a.startsWith("--gatehouse.ca.vault."));
+
+    RenderedChart csi = RenderedChart.render(Map.of("ca.mode", "spire",
+        "ca.spire.socket.volume.csi.driver", "csi.example.com", "ca.spire.socket.volume.csi.readOnly", true));
+    Map<String, Object> socket = volume(csi, "spire-server-socket");
+    assertThat(RenderedChart.at(socket, "csi.driver")).isEqualTo("csi.example.com");
+    assertThat(socket).doesNotContainKey("hostPath");
+  }
+
+  @Test
+  void spireIntermediateModeMountsTheDownstreamSvid() throws Exception {
+    // A values file: --set would pass 0.6 as a string.
+    Path values = Files.createTempFile("gatehouse-spire-values", ".yaml");
+    Files.writeString(values, """
+        ca:
+          mode: spire
+          spire:
+            issuance: intermediate
+            serverAddress: spire-server.spire.svc:8081
+            serverId: spiffe://cluster.local/spire/server
+            downstreamSvid:
+              secretName: gatehouse-svid
+            renewAt: 0.6
+        """);
+    RenderedChart chart = RenderedChart.render(values);
+    ChartArguments.assertEveryGatehousePropertyBinds(chart.args());
+    CaProperties.Spire spire = ChartArguments.bind(chart.args(), "gatehouse.ca", CaProperties.class).spire();
+    assertThat(spire.issuance()).isEqualTo(CaProperties.Issuance.INTERMEDIATE);
+    assertThat(spire.serverAddress()).isEqualTo("spire-server.spire.svc:8081");
+    assertThat(spire.serverId()).isEqualTo("spiffe://cluster.local/spire/server");
+    assertThat(spire.renewAt()).isEqualTo(0.6);
+    assertMounted(chart, "downstream-svid", spire.downstreamSvidDir().resolve("svid.pem"));
+    assertThat(RenderedChart.at(volume(chart, "downstream-svid"), "secret.secretName")).isEqualTo("gatehouse-svid");
+    assertThat(volumeNames(chart)).doesNotContain("spire-server-socket");
+  }
+
+  @Test
+  void upstreamCaMistakesFailTheRenderNamingTheValue() {
+    assertThatThrownBy(() -> RenderedChart.render(Map.of("ca.mode", "vault")))
+        .hasMessageContaining("ca.mode=vault needs ca.vault.address");
+    assertThatThrownBy(() -> RenderedChart.render(Map.of("ca.mode", "vault", "ca.vault.address", "https://vault:8200",
+        "ca.vault.auth.method", "approle", "ca.vault.auth.approle.roleId", "r")))
+        .hasMessageContaining("ca.vault.auth.approle.secretIdSecret.name");
+    assertThatThrownBy(() -> RenderedChart.render(Map.of("ca.mode", "vault", "ca.vault.address", "https://vault:8200",
+        "ca.vault.auth.method", "token")))
+        .hasMessageContaining("ca.vault.auth.token.secretName");
+    assertThatThrownBy(() -> RenderedChart.render(Map.of("ca.mode", "vault", "ca.vault.address", "https://vault:8200",
+        "ca.vault.caBundle.secretName", "a", "ca.vault.caBundle.configMapName", "b")))
+        .hasMessageContaining("not both");
+    assertThatThrownBy(() -> RenderedChart.render(Map.of("ca.mode", "spire", "ca.spire.trustDomain", "corp.example")))
+        .hasMessageContaining("ca.spire.trustDomain (corp.example) is not the mesh's trust domain mesh.trustDomain (cluster.local)");
+    assertThatThrownBy(() -> RenderedChart.render(Map.of("ca.mode", "spire", "ca.spire.issuance", "intermediate",
+        "ca.spire.downstreamSvid.secretName", "s")))
+        .hasMessageContaining("ca.spire.serverAddress");
+    assertThatThrownBy(() -> RenderedChart.render(Map.of("ca.mode", "spire", "ca.spire.issuance", "intermediate",
+        "ca.spire.serverAddress", "spire:8081")))
+        .hasMessageContaining("ca.spire.downstreamSvid");
+  }
+
+  private static List<String> volumeNames(RenderedChart chart) {
+    return RenderedChart.list(RenderedChart.map(chart.only("Deployment"), "spec.template.spec"), "volumes").stream()
+        .map(v -> (String) v.get("name")).toList();
+  }
+
+  private static Map<String, Object> volume(RenderedChart chart, String name) {
+    return RenderedChart.list(RenderedChart.map(chart.only("Deployment"), "spec.template.spec"), "volumes").stream()
+        .filter(v -> name.equals(v.get("name"))).findFirst()
+        .orElseThrow(() -> new AssertionError("no volume " + name + " in " + volumeNames(chart)));
+  }
+
+  /** The volume {@code name} is mounted read-only on a directory containing {@code file}. */
+  private static void assertMounted(RenderedChart chart, String name, Path file) {
+    volume(chart, name);
+    assertThat(file).as("file served by volume %s", name).isNotNull();
+    assertThat(RenderedChart.list(chart.container(), "volumeMounts")).filteredOn(m -> name.equals(m.get("name")))
+        .singleElement().satisfies(m -> {
+          assertThat(file.startsWith(Path.of((String) m.get("mountPath")))).as("%s under %s", file, m).isTrue();
+          assertThat(m.get("readOnly")).isEqualTo(true);
+        });
   }
 }
