@@ -211,6 +211,40 @@ class HelmChartTest {
     assertThat(chart.args()).contains("--gatehouse.ca.san-policy=REPLACE");
   }
 
+  /**
+   * The hardened setting: {@code xds.plaintext.enabled=false} turns the application's plaintext xDS port off and
+   * removes 15010 from the container, the Service and the NetworkPolicy, so nothing in the cluster reaches an
+   * unauthenticated xDS port. The default keeps it everywhere (istiod's layout).
+   */
+  @Test
+  void plaintextXdsPortCanBeSwitchedOff() {
+    RenderedChart open = RenderedChart.render(Map.of("networkPolicy.enabled", true));
+    assertThat(ChartArguments.bind(open.args(), "gatehouse", GatehouseProperties.class).grpc().plaintextEnabled()).isTrue();
+    assertThat(ports(open)).containsEntry("deployment/grpc-xds", 15010).containsEntry("service/grpc-xds", 15010)
+        .containsEntry("networkPolicy/15010", 15010);
+
+    RenderedChart hardened = RenderedChart.render(Map.of("xds.plaintext.enabled", false, "networkPolicy.enabled", true));
+    assertThat(hardened.args()).contains("--gatehouse.grpc.plaintext-enabled=false");
+    GatehouseProperties bound = ChartArguments.bind(hardened.args(), "gatehouse", GatehouseProperties.class);
+    assertThat(bound.grpc().plaintextEnabled()).isFalse();
+    assertThat(bound.grpc().securePort()).isEqualTo(15012);
+    assertThat(ports(hardened)).doesNotContainValue(15010)
+        .containsEntry("deployment/grpc-xds-tls", 15012).containsEntry("service/grpc-xds-tls", 15012)
+        .containsEntry("networkPolicy/15012", 15012).containsEntry("service/http-monitoring", 15014);
+    ChartArguments.assertEveryGatehousePropertyBinds(hardened.args());
+  }
+
+  /** Every port the chart declares: container ports, Service ports and NetworkPolicy ingress ports. */
+  private static Map<String, Object> ports(RenderedChart chart) {
+    Map<String, Object> ports = new LinkedHashMap<>();
+    RenderedChart.list(chart.container(), "ports").forEach(p -> ports.put("deployment/" + p.get("name"), p.get("containerPort")));
+    RenderedChart.list(chart.only("Service"), "spec.ports").forEach(p -> ports.put("service/" + p.get("name"), p.get("port")));
+    for (Map<String, Object> rule : RenderedChart.list(chart.only("NetworkPolicy"), "spec.ingress")) {
+      RenderedChart.list(rule, "ports").forEach(p -> ports.put("networkPolicy/" + p.get("port"), p.get("port")));
+    }
+    return ports;
+  }
+
   @Test
   void singleReplicaHasNoDisruptionBudget() {
     assertThat(RenderedChart.render(Map.of("replicaCount", 1)).kinds()).doesNotContain("PodDisruptionBudget");
@@ -242,6 +276,8 @@ class HelmChartTest {
       "ca:\n  spire:\n    serverAddress: spire-server", // host:port
       "ca:\n  spire:\n    socket: /run/spire/api.sock", // socket is an object (hostPath/volume/fileName)
       "ca:\n  spire:\n    serverId: spire/server", // a SPIFFE ID
+      "xds:\n  plaintext:\n    enabled: \"no\"", // a boolean
+      "xds:\n  plaintxt:\n    enabled: false",  // typo in the xds block
   })
   void schemaRefusesBadValues(String yaml) throws Exception {
     Path values = Files.createTempFile("gatehouse-bad-values", ".yaml");
