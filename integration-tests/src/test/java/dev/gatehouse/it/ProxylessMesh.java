@@ -5,6 +5,7 @@ import dev.gatehouse.it.agent.ForeignCertificateAuthority;
 import dev.gatehouse.it.agent.GrpcXdsBootstrap;
 import dev.gatehouse.it.agent.WorkloadAgent;
 import dev.gatehouse.it.agent.WorkloadIdentity;
+import dev.gatehouse.it.agent.XdsProxy;
 import dev.gatehouse.it.cluster.GatehouseUnderTest;
 import dev.gatehouse.it.cluster.MeshCluster;
 import dev.gatehouse.it.cluster.MeshPod;
@@ -23,13 +24,26 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * One Gatehouse on one mock cluster, plus the fake pods a test class starts on it: each pod gets a loopback IP, a
  * Pod object, a {@link WorkloadAgent} that obtains its certificate from Gatehouse's CA with the pod's
- * service-account token, a grpc bootstrap, and its application JVM. Share one per test class; isolate tests by
- * namespace. Closing stops every workload, then Gatehouse, then the API server.
+ * service-account token, the agent's {@link XdsProxy} on the pod's address (forwarding the app's xDS to Gatehouse's
+ * secure port with that certificate, as istio-agent does), a grpc bootstrap pointing at the proxy, and its
+ * application JVM. A pod can instead read xDS straight from the plaintext port ({@link XdsPath#PLAINTEXT}), for
+ * scenarios about the data plane's own checks. Share one per test class; isolate tests by namespace. Closing stops
+ * every workload, then Gatehouse, then the API server.
  */
 public final class ProxylessMesh implements AutoCloseable {
   public static final String TRUST_DOMAIN = "cluster.local";
   public static final String CLUSTER_DOMAIN = "cluster.local";
   public static final List<String> CA_AUDIENCES = List.of("istio-ca");
+  /** How often the agent's xDS proxy looks for a rotated certificate (grpc's file watcher in the bootstraps: 1 s). */
+  public static final Duration PROXY_POLL = Duration.ofMillis(500);
+
+  /** Where a pod's application reads xDS from. */
+  public enum XdsPath {
+    /** Its agent's {@link XdsProxy} on the pod address, which forwards to the secure port over mTLS (default). */
+    AGENT_PROXY,
+    /** Gatehouse's plaintext port (15010) directly, unauthenticated, as istiod also serves it. */
+    PLAINTEXT
+  }
 
   private final Path workDir;
   private final MeshCluster cluster;
@@ -114,9 +128,10 @@ public final class ProxylessMesh implements AutoCloseable {
   public Workload startServer(MeshPod pod, Duration certTtl, String certServiceAccount) throws Exception {
     cluster.pod(pod);
     WorkloadAgent agent = agent(pod, certTtl, certServiceAccount);
-    Path bootstrap = bootstrap(pod, agent.certificateDir());
+    XdsProxy proxy = xdsProxy(pod, agent.certificateDir());
+    Path bootstrap = bootstrap(pod, proxy.address(), agent.certificateDir());
     WorkloadProcess process = WorkloadProcess.server(pod.name(), bootstrap, pod.ip(), pod.port());
-    return track(new Workload(pod, agent, process));
+    return track(new Workload(pod, agent, proxy, process));
   }
 
   /** Like {@link #startServer} for a client JVM with an {@code xds:///} channel to {@code target}. */
@@ -129,16 +144,25 @@ public final class ProxylessMesh implements AutoCloseable {
    * certificate is genuine, from the mesh CA, but may name another identity than the pod claims.
    */
   public Workload startClient(MeshPod pod, String target, Duration certTtl, String certServiceAccount) throws Exception {
+    return startClient(pod, target, certTtl, certServiceAccount, XdsPath.AGENT_PROXY);
+  }
+
+  /** {@link #startClient(MeshPod, String, Duration, String)} with the xDS path chosen. */
+  public Workload startClient(MeshPod pod, String target, Duration certTtl, String certServiceAccount, XdsPath xds)
+      throws Exception {
     cluster.pod(pod);
     WorkloadAgent agent = agent(pod, certTtl, certServiceAccount);
-    Path bootstrap = bootstrap(pod, agent.certificateDir());
+    XdsProxy proxy = xds == XdsPath.AGENT_PROXY ? xdsProxy(pod, agent.certificateDir()) : null;
+    Path bootstrap = bootstrap(pod, proxy == null ? gatehouse.plaintextXdsAddress() : proxy.address(),
+        agent.certificateDir());
     WorkloadProcess process = WorkloadProcess.client(pod.name(), bootstrap, target);
-    return track(new Workload(pod, agent, process));
+    return track(new Workload(pod, agent, proxy, process));
   }
 
   /**
    * A client pod whose certificate files hold an SVID for its own identity signed by {@code foreignCa} instead of
-   * the mesh CA (it still trusts the mesh root, so only the server's check can refuse it).
+   * the mesh CA (it still trusts the mesh root, so only the server's check can refuse it). Its xDS comes from the
+   * plaintext port: through the agent proxy Gatehouse would refuse the foreign certificate before any config.
    */
   public Workload startClientWithForeignCertificate(MeshPod pod, String target, ForeignCertificateAuthority foreignCa)
       throws Exception {
@@ -146,8 +170,8 @@ public final class ProxylessMesh implements AutoCloseable {
     Path certs = podDir(pod).resolve("certs");
     String meshRoot = gatehouse.rootCertFor(pod.namespace(), Duration.ofSeconds(20));
     foreignCa.installSvidTrustingMesh(identity(pod), certs, meshRoot);
-    Path bootstrap = bootstrap(pod, certs);
-    return track(new Workload(pod, null, WorkloadProcess.client(pod.name(), bootstrap, target)));
+    Path bootstrap = bootstrap(pod, gatehouse.plaintextXdsAddress(), certs);
+    return track(new Workload(pod, null, null, WorkloadProcess.client(pod.name(), bootstrap, target)));
   }
 
   public WorkloadAgent agent(MeshPod pod, Duration certTtl) throws Exception {
@@ -170,12 +194,26 @@ public final class ProxylessMesh implements AutoCloseable {
     return agent;
   }
 
+  /**
+   * The pod agent's xDS proxy on the pod's address, presenting the certificate in {@code certificateDir} to Gatehouse's
+   * secure port. For workloads started outside this class (C-core): point the bootstrap's {@code server_uri} at
+   * {@link XdsProxy#address()} with {@code insecure} channel credentials; close it with the pod.
+   */
+  public XdsProxy xdsProxy(MeshPod pod, Path certificateDir) throws IOException {
+    return XdsProxy.start(pod.name() + "." + pod.namespace(), pod.ip(), xdsUpstream(), certificateDir, PROXY_POLL);
+  }
+
+  /** Gatehouse's secure xDS port as the agent proxy dials it. */
+  public XdsProxy.Upstream xdsUpstream() {
+    return new XdsProxy.Upstream("127.0.0.1", gatehouse.securePort(), GatehouseUnderTest.CA_AUTHORITY);
+  }
+
   public static WorkloadIdentity identity(MeshPod pod) {
     return new WorkloadIdentity(TRUST_DOMAIN, pod.namespace(), pod.serviceAccount());
   }
 
-  private Path bootstrap(MeshPod pod, Path certificateDir) throws IOException {
-    return GrpcXdsBootstrap.forPod(gatehouse.plaintextXdsAddress(), pod.name(), pod.namespace(), pod.ip(),
+  private Path bootstrap(MeshPod pod, String xdsServer, Path certificateDir) throws IOException {
+    return GrpcXdsBootstrap.forPod(xdsServer, pod.name(), pod.namespace(), pod.ip(),
             pod.serviceAccount(), pod.labels(), CLUSTER_DOMAIN, certificateDir)
         .writeTo(podDir(pod).resolve("bootstrap.json"));
   }
@@ -205,11 +243,18 @@ public final class ProxylessMesh implements AutoCloseable {
     }
   }
 
-  /** A running fake pod: its description, its agent (null when its certificate did not come from the mesh CA), its JVM. */
-  public record Workload(MeshPod pod, WorkloadAgent agent, WorkloadProcess process) implements AutoCloseable {
+  /**
+   * A running fake pod: its description, its agent (null when its certificate did not come from the mesh CA), the
+   * agent's xDS proxy (null when the app reads the plaintext port), its JVM.
+   */
+  public record Workload(MeshPod pod, WorkloadAgent agent, XdsProxy xdsProxy, WorkloadProcess process)
+      implements AutoCloseable {
     @Override
     public void close() {
       process.close();
+      if (xdsProxy != null) {
+        xdsProxy.close();
+      }
       if (agent != null) {
         agent.close();
       }

@@ -9,6 +9,7 @@ import com.google.gson.JsonParser;
 import dev.gatehouse.it.ProxylessMesh.Workload;
 import dev.gatehouse.it.agent.ForeignCertificateAuthority;
 import dev.gatehouse.it.agent.IssuedCertificate;
+import dev.gatehouse.it.agent.XdsProxy;
 import dev.gatehouse.it.cluster.MeshPod;
 import dev.gatehouse.it.workload.CallResult;
 import dev.gatehouse.it.workload.Echo;
@@ -32,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 5's scenarios: a proxyless gRPC mesh secured by Gatehouse, checked with grpc-java xDS servers and clients
  * that nobody here wrote, each in its own JVM, certificates from Gatehouse's CA via the test workload agent, config
- * from Gatehouse's ADS server, cluster state in the fabric8 mock API server. One Gatehouse for the class; each
+ * from Gatehouse's ADS server on its secure port through the agent's {@link XdsProxy} (mTLS with the pod's
+ * certificate), cluster state in the fabric8 mock API server. One Gatehouse for the class; each
  * scenario has its own namespace. Every assertion is on what the calling application sees: the call's status, and
  * what the server saw of the caller's certificate.
  *
@@ -197,6 +199,10 @@ class ProxylessMeshEndToEndTest {
     assertThat(mtls.peerSeenByServer()).isEqualTo(spiffe(ns, "client"));
     assertThat(mtls.peerSerialSeenByServer()).isEqualTo(pods[1].agent().current().serialHex());
     assertThat(mtls.fields()).containsEntry("server", spiffe(ns, "echo"));
+    // Both pods read xDS through their agent's proxy, which presented the pod's certificate to the secure port.
+    for (Workload w : pods) {
+      assertThat(w.xdsProxy().presentedSerials()).as(w.pod().name()).contains(w.agent().current().serialHex());
+    }
 
     try (PlaintextCaller plaintext = new PlaintextCaller(pods[0].pod().ip(), PORT)) {
       CallResult refused = plaintext.call(Echo.CALL);
@@ -402,6 +408,42 @@ class ProxylessMeshEndToEndTest {
     // And the long-lived channel still works.
     CallResult still = client.call("Call");
     assertThat(still.ok()).as(still.raw()).isTrue();
+
+    // Both pods' agent proxies re-dialed the secure port with their renewed certificates and handed the apps' xDS
+    // streams over to those connections (the calls above all succeeded meanwhile); the server's config keeps
+    // flowing on its new connection (a DENY written now takes effect).
+    for (Workload w : List.of(rotationClient, rotationServer)) {
+      XdsProxy proxy = w.xdsProxy();
+      long redial = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (proxy.dials().size() < 2 && System.nanoTime() < redial) {
+        sleep(200);
+      }
+      List<XdsProxy.Dial> dials = proxy.dials();
+      System.out.printf("SCENARIO 7: %s xDS proxy dials %s, hand-offs %d, app streams %d, upstream closes %s%n",
+          w.pod().name(), dials, proxy.handOffs(), proxy.downstreamStreams(), proxy.upstreamCloses());
+      assertThat(dials).as(w.pod().name()).hasSizeGreaterThanOrEqualTo(2);
+      assertThat(dials.get(0).serialHex()).isEqualTo(w.agent().issued().get(0).serialHex());
+      assertThat(w.agent().issued().stream().skip(1).map(IssuedCertificate::serialHex).toList())
+          .contains(dials.get(dials.size() - 1).serialHex());
+      assertThat(proxy.handOffs()).as("app xDS streams handed over to the new connection").isPositive();
+      assertThat(proxy.upstreamCloses()).as("Gatehouse ended no stream by itself").isEmpty();
+    }
+    mesh.cluster().apply("""
+        apiVersion: security.istio.io/v1
+        kind: AuthorizationPolicy
+        metadata: {name: deny-admin-after-rotation, namespace: s7-rotation}
+        spec:
+          selector: {matchLabels: {app: echo}}
+          action: DENY
+          rules:
+          - to:
+            - operation: {paths: ["%s"]}
+        """.formatted(Echo.path(Echo.ADMIN)));
+    CallResult admin = callUntil(client, "Admin", r -> r.code().equals("PERMISSION_DENIED"), CONVERGE);
+    assertThat(admin.code()).as(admin.raw()).isEqualTo("PERMISSION_DENIED");
+    XdsProxy serverProxy = rotationServer.xdsProxy();
+    assertThat(serverProxy.presentedSerials()).as("streams after the hand-off present the renewed certificate")
+        .contains(serverProxy.dials().get(serverProxy.dials().size() - 1).serialHex());
   }
 
   @Test
@@ -416,9 +458,11 @@ class ProxylessMeshEndToEndTest {
     // Signed by a CA the mesh does not trust, for the allowed identity.
     Workload foreign = mesh.startClientWithForeignCertificate(
         mesh.pod(ns, "foreign-0", "frontend", "foreign", 0), target, new ForeignCertificateAuthority());
-    // Signed by the mesh CA, but for another service account than the pod runs as.
+    // Signed by the mesh CA, but for another service account than the pod runs as. Its xDS comes from the plaintext
+    // port, so the server's own check is what refuses it (through its agent's proxy Gatehouse refuses the stream
+    // first: AuthenticatedXdsProxyTest).
     Workload misnamed = mesh.startClient(mesh.pod(ns, "misnamed-0", "frontend", "misnamed", 0), target, LONG_TTL,
-        "intruder");
+        "intruder", ProxylessMesh.XdsPath.PLAINTEXT);
     awaitServing(server);
 
     CallResult ok = callUntil(frontend.process(), "Call", CallResult::ok, CONVERGE);
