@@ -101,6 +101,8 @@ public final class XdsServerBenchmark {
   private static final int CHURN_SECONDS = Integer.getInteger("churnSeconds", 60);
   /** Churn bookkeeping, filled by the simulated proxies while churn runs (null otherwise). */
   static volatile Churn churn;
+  /** The same on the server's side (push passes), also when the proxies run in a second JVM. */
+  static volatile Churn churnStats;
 
   /**
    * Change {@code c} gives service {@code svc-(c mod services)} one extra endpoint 127.12.x.y that encodes {@code c};
@@ -138,24 +140,31 @@ public final class XdsServerBenchmark {
       return Integer.parseInt(p[2]) * 250 + Integer.parseInt(p[3]) - 1;
     }
 
+    /** In the proxies' JVM ({@code -Drole=proxies}): tells the server's JVM (change, nanoTime) when one is done. */
+    volatile java.util.function.ObjLongConsumer<Integer> onDone;
+
     void delivered(int c) {
       if (c >= 0 && c < sentAt.length && delivered.incrementAndGet(c) == expected[c]) {
-        doneAt[c] = System.nanoTime();
+        long at = System.nanoTime();
+        doneAt[c] = at;
         done.incrementAndGet();
+        var listener = onDone;
+        if (listener != null) {
+          listener.accept(c, at);
+        }
       }
     }
   }
 
-  private static void churn(Mesh mesh, MeshSnapshot start, Target target, List<SimProxy> proxies)
-      throws InterruptedException {
+  private static void churn(Mesh mesh, MeshSnapshot start, Target target, Fleet proxies, int count)
+      throws Exception {
     int changes = CHURN_RATE * CHURN_SECONDS;
     Churn ch = new Churn(changes);
-    Map<String, Integer> perNamespace = new java.util.HashMap<>();
-    proxies.forEach(p -> perNamespace.merge(mesh.namespaceOf(p.index), 1, Integer::sum));
-    boolean everywhere = MESH_CONFIG.defaultServiceExportTo().contains("*");
+    int[] expected = churnExpected(mesh, count, changes);
     Map<String, EndpointSliceInfo> slices = new java.util.HashMap<>();
     start.endpointSlices().values().forEach(e -> slices.put(e.serviceName(), e));
-    churn = ch;
+    churnStats = ch;
+    proxies.churnStart(ch);
     System.out.printf("pod churn: %d endpoint changes/s for %d s (open loop), each to the next service in turn%n",
         CHURN_RATE, CHURN_SECONDS);
     MeshSnapshot current = start;
@@ -179,7 +188,7 @@ public final class XdsServerBenchmark {
       current = current.toBuilder(current.version() + 1)
           .endpointSlice(new EndpointSliceInfo(e.meta(), e.serviceName(), e.ports(), eps)).build();
       buildNanos += System.nanoTime() - b0;
-      ch.expected[c] = everywhere ? proxies.size() : perNamespace.getOrDefault(e.meta().namespace(), 0);
+      ch.expected[c] = expected[c];
       ch.sentAt[c] = System.nanoTime();
       if (ch.expected[c] == 0) {
         ch.doneAt[c] = ch.sentAt[c];
@@ -203,7 +212,8 @@ public final class XdsServerBenchmark {
       }
       Thread.sleep(20);
     }
-    churn = null;
+    proxies.churnStop();
+    churnStats = null;
     long[] lat = new long[ch.done.get()];
     int n = 0;
     for (int c = 0; c < changes; c++) {
@@ -243,6 +253,10 @@ public final class XdsServerBenchmark {
       List.of(System.getProperty("exportTo", MeshConfig.EXPORT_OWN_NAMESPACE).split(",")));
 
   public static void main(String[] args) throws Exception {
+    if (ROLE.equals("proxies")) {
+      proxiesMain();
+      return;
+    }
     List<String> scenarios = Arrays.asList(System.getProperty("scenarios", "sotw,delta,baseline").split(","));
     System.out.printf("xDS server benchmark: generator %s, defaultServiceExportTo %s, %d proxies, %d services (%d per "
             + "namespace, %d pods each), %d cores, max heap %d MiB, java %s%n", System.getProperty("generator", "real"),
@@ -319,97 +333,428 @@ public final class XdsServerBenchmark {
     Target target = baseline ? new BaselineTarget(mesh) : new GatehouseTarget(mesh);
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addServices(target.services()).maxInboundMessageSize(64 << 20).build().start();
-    List<ManagedChannel> channels = new ArrayList<>();
-    for (int i = 0; i < CHANNELS; i++) {
-      channels.add(NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext()
-          .maxInboundMessageSize(256 << 20).build());
-    }
-    List<SimProxy> proxies = new ArrayList<>();
-    long t0 = System.nanoTime();
-    for (int i = 0; i < count; i++) {
-      SimProxy p = new SimProxy(i, mesh.node(i), delta);
-      proxies.add(p);
-      p.start(channels.get(i % CHANNELS));
-    }
-    boolean allReady = await(() -> proxies.stream().allMatch(SimProxy::ready), 120);
-    long connectMs = allReady ? TimeUnit.NANOSECONDS.toMillis(
-        proxies.stream().mapToLong(p -> p.readyAt).max().orElse(t0) - t0) : -1;
+    Fleet proxies = fleet(mesh);
+    Fleet.Connected connected = proxies.connect(delta, count, server.getPort());
+    long connectMs = connected.all() ? connected.connectMs() : -1;
     long cpuConnect = cpuNanos() - cpu0;
     gc();
     long heapConnected = usedHeap();
-    System.out.printf("connect: %s %d proxies ready (CDS+EDS+LDS+RDS acked) in %d ms; CPU %.1f s; heap after GC "
-            + "%d MiB (before server: %d MiB)%n", allReady ? "all" : "NOT ALL", proxies.stream().filter(SimProxy::ready)
-            .count(), connectMs, cpuConnect / 1e9, heapConnected >> 20, heapBefore >> 20);
+    String whose = SERVER_ONLY ? "server JVM" : "whole JVM, server and proxies";
+    System.out.printf("connect: %s %d proxies ready (CDS+EDS+LDS+RDS acked) in %d ms; CPU %.1f s (%s)%s; heap after GC "
+            + "%d MiB (%s; before server: %d MiB)%n", connected.all() ? "all" : "NOT ALL", connected.ready(),
+        connected.connectMs(), cpuConnect / 1e9, whose, SERVER_ONLY
+            ? String.format(", proxies JVM %.1f s", connected.proxiesCpuNanos() / 1e9) : "",
+        heapConnected >> 20, whose, heapBefore >> 20);
     if (Boolean.getBoolean("histogram")) {
       printHistogram(25);
     }
-    long sentAtConnect = totalBytes(proxies);
-    System.out.printf("bytes received by proxies at connect: %d MiB%n", sentAtConnect >> 20);
+    System.out.printf("bytes received by proxies at connect: %d MiB%n", connected.bytes() >> 20);
 
-    // A namespace-scoped AuthorizationPolicy change: only ns-7's proxies are affected.
+    // A namespace-scoped AuthorizationPolicy change: only that namespace's proxies are affected.
     String ns = mesh.namespaceOf(count / 2);
-    List<SimProxy> affected = proxies.stream().filter(p -> mesh.namespaceOf(p.index).equals(ns)).toList();
-    Map<SimProxy, Long> ldsBefore = new java.util.HashMap<>();
-    proxies.forEach(p -> ldsBefore.put(p, p.ldsResponses.get()));
+    proxies.mark();
     long cpu1 = cpuNanos();
-    long bytes1 = totalBytes(proxies);
     MeshSnapshot withPolicy = mesh.withPolicy(ns);
     long change = System.nanoTime();
     target.onSnapshot(withPolicy);
-    boolean converged = await(() -> affected.stream().allMatch(p -> p.ldsResponses.get() > ldsBefore.get(p)), 60);
-    long[] conv = affected.stream().mapToLong(p -> p.lastLdsAt - change).sorted().toArray();
-    Thread.sleep(300);
-    long unaffectedPushed = proxies.stream().filter(p -> !affected.contains(p))
-        .filter(p -> p.ldsResponses.get() > ldsBefore.get(p)).count();
+    Fleet.Convergence policy = proxies.awaitPolicy(ns, change);
     System.out.printf("policy change in %s: %s %d affected proxies converged: p50 %d ms, p99 %d ms, max %d ms; "
-            + "unaffected proxies sent new LDS: %d; bytes %d KiB; CPU %.2f s%n", ns, converged ? "all" : "NOT ALL",
-        affected.size(), pct(conv, 50), pct(conv, 99), pct(conv, 100), unaffectedPushed,
-        (totalBytes(proxies) - bytes1) >> 10, (cpuNanos() - cpu1) / 1e9);
+            + "unaffected proxies sent new LDS: %d; bytes %d KiB; CPU %.2f s (%s)%n", ns,
+        policy.all() ? "all" : "NOT ALL", policy.affected(), policy.p50(), policy.p99(), policy.max(),
+        policy.unaffectedPushed(), policy.bytes() >> 10, (cpuNanos() - cpu1) / 1e9, SERVER_ONLY ? "server" : "JVM");
 
     // An endpoint-only change: one service gains an endpoint.
-    Map<SimProxy, Long> edsBefore = new java.util.HashMap<>();
-    proxies.forEach(p -> edsBefore.put(p, p.edsResponses.get()));
-    List<SimProxy> edsAffected = proxies.stream().filter(SimProxy::subscribesToChangedService).toList();
-    long bytes2 = totalBytes(proxies);
-    long edsBytes2 = proxies.stream().mapToLong(p -> p.bytesByType.get(EDS)).sum();
+    proxies.mark();
     long cpu2 = cpuNanos();
     MeshSnapshot withEndpoint = mesh.withPolicyAndExtraEndpoint(ns);
+    target.resetPush();
     long change2 = System.nanoTime();
     target.onSnapshot(withEndpoint);
-    boolean edsDone = await(() -> edsAffected.stream().allMatch(p -> p.edsResponses.get() > edsBefore.get(p)), 60);
-    long[] econv = edsAffected.stream().mapToLong(p -> p.lastEdsAt - change2).sorted().toArray();
-    Thread.sleep(300);
-    long edsBytes = proxies.stream().mapToLong(p -> p.bytesByType.get(EDS)).sum() - edsBytes2;
+    Fleet.Convergence endpoint = proxies.awaitEndpoint(change2);
+    long pushMs = target.lastPushMs();
     System.out.printf("endpoint-only change (svc-0 gains an endpoint): %s %d affected proxies got EDS: p50 %d ms, "
-            + "p99 %d ms, max %d ms; bytes sent: EDS %d KiB, all types %d KiB (%.2f KiB per affected proxy); CPU %.2f s%n",
-        edsDone ? "all" : "NOT ALL", edsAffected.size(),
-        pct(econv, 50), pct(econv, 99), pct(econv, 100), edsBytes >> 10, (totalBytes(proxies) - bytes2) >> 10,
-        (totalBytes(proxies) - bytes2) / 1024.0 / Math.max(1, edsAffected.size()), (cpuNanos() - cpu2) / 1e9);
-    long nacks = proxies.stream().mapToLong(p -> p.nacks).sum();
+            + "p99 %d ms, max %d ms; server push pass %d ms; bytes sent: EDS %d KiB, all types %d KiB (%.2f KiB per "
+            + "affected proxy); CPU %.2f s (%s)%n",
+        endpoint.all() ? "all" : "NOT ALL", endpoint.affected(), endpoint.p50(), endpoint.p99(), endpoint.max(), pushMs,
+        endpoint.typeBytes() >> 10, endpoint.bytes() >> 10, endpoint.bytes() / 1024.0 / Math.max(1, endpoint.affected()),
+        (cpuNanos() - cpu2) / 1e9, SERVER_ONLY ? "server" : "JVM");
+    // The keys up to nacks= are the line's historical ones (compare across commits); later keys are appended.
     System.out.printf("RESULT %s connect_ms=%d policy_p50_ms=%d policy_p99_ms=%d policy_max_ms=%d heap_mib=%d "
-            + "endpoint_change_kib=%d connect_cpu_s=%.1f nacks=%d%n", name, connectMs, pct(conv, 50), pct(conv, 99),
-        pct(conv, 100), heapConnected >> 20, (totalBytes(proxies) - bytes2) >> 10, cpuConnect / 1e9, nacks);
+            + "endpoint_change_kib=%d connect_cpu_s=%.1f nacks=%d endpoint_p99_ms=%d endpoint_push_ms=%d "
+            + "proxies_jvm=%s%n", name, connectMs, policy.p50(), policy.p99(), policy.max(), heapConnected >> 20,
+        endpoint.bytes() >> 10, cpuConnect / 1e9, proxies.nacks(), endpoint.p99(), pushMs,
+        SERVER_ONLY ? "own" : "shared");
     if (CHURN_RATE > 0 && !baseline && !name.startsWith("warmup")) {
-      churn(mesh, withEndpoint, target, proxies);
+      churn(mesh, withEndpoint, target, proxies, count);
     }
-
-    for (SimProxy p : proxies) {
-      p.close();
-    }
-    for (ManagedChannel c : channels) {
-      c.shutdownNow();
-    }
+    proxies.closeRun();
     server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
     target.close();
   }
 
-  private static long totalBytes(List<SimProxy> proxies) {
-    long n = 0;
-    for (SimProxy p : proxies) {
-      n += p.bytes.get();
+  /**
+   * {@code -Drole=all} (default): the simulated proxies run in this JVM, so heap and CPU are the server's and theirs
+   * together. {@code -Drole=server}: this JVM runs the server only and starts a second JVM ({@code -Drole=proxies},
+   * with {@code -DproxiesJvmArgs}, default this JVM's {@code -Xmx}) for the proxies, driven over its stdin/stdout;
+   * heap and CPU printed are then the server's own (both JVMs read the same monotonic clock, so latencies are from the
+   * server's hand-over to the proxy's receipt as before).
+   */
+  private static final String ROLE = System.getProperty("role", "all");
+  private static final boolean SERVER_ONLY = ROLE.equals("server");
+  private static final int CONNECT_TIMEOUT_S = Integer.getInteger("connectTimeoutSeconds", 120);
+  private static final int CHANGE_TIMEOUT_S = Integer.getInteger("changeTimeoutSeconds", 60);
+  private static Fleet remote;
+
+  private static Fleet fleet(Mesh mesh) throws Exception {
+    if (!SERVER_ONLY) {
+      return new LocalFleet(mesh);
     }
-    return n;
+    if (remote == null) {
+      remote = RemoteFleet.start();
+    }
+    return remote;
   }
+
+  /** The simulated proxies of one run, here or in the second JVM. */
+  interface Fleet {
+    record Connected(boolean all, long ready, long connectMs, long bytes, long proxiesCpuNanos) {}
+
+    /** Convergence of one change: affected proxies, latency from hand-over, bytes since {@link #mark}. */
+    record Convergence(boolean all, int affected, long p50, long p99, long max, long unaffectedPushed, long bytes,
+        long typeBytes) {}
+
+    Connected connect(boolean delta, int count, int port) throws Exception;
+
+    /** Remembers every proxy's counters: the next change is measured from here. */
+    void mark() throws Exception;
+
+    /** Waits until every proxy of {@code ns} got a new LDS after {@link #mark}. */
+    Convergence awaitPolicy(String ns, long changeNanos) throws Exception;
+
+    /** Waits until every proxy subscribed to svc-0's endpoints got a new EDS after {@link #mark}. */
+    Convergence awaitEndpoint(long changeNanos) throws Exception;
+
+    long nacks() throws Exception;
+
+    /** Churn bookkeeping on the proxies' side; deliveries land in {@code ch}. */
+    void churnStart(Churn ch) throws Exception;
+
+    void churnStop() throws Exception;
+
+    void closeRun() throws Exception;
+  }
+
+  static final class LocalFleet implements Fleet {
+    private final Mesh mesh;
+    private final List<ManagedChannel> channels = new ArrayList<>();
+    private final List<SimProxy> proxies = new ArrayList<>();
+    private final Map<SimProxy, long[]> marked = new java.util.HashMap<>();
+    private long bytesAtMark;
+    private long edsBytesAtMark;
+
+    LocalFleet(Mesh mesh) {
+      this.mesh = mesh;
+    }
+
+    @Override
+    public Connected connect(boolean delta, int count, int port) throws Exception {
+      long cpu0 = cpuNanos();
+      for (int i = 0; i < CHANNELS; i++) {
+        channels.add(NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext()
+            .maxInboundMessageSize(256 << 20).build());
+      }
+      long t0 = System.nanoTime();
+      for (int i = 0; i < count; i++) {
+        SimProxy p = new SimProxy(i, mesh.node(i), delta);
+        proxies.add(p);
+        p.start(channels.get(i % CHANNELS));
+      }
+      boolean all = await(() -> proxies.stream().allMatch(SimProxy::ready), CONNECT_TIMEOUT_S);
+      long ms = TimeUnit.NANOSECONDS.toMillis(proxies.stream().mapToLong(p -> p.readyAt).max().orElse(t0) - t0);
+      return new Connected(all, proxies.stream().filter(SimProxy::ready).count(), all ? ms : -1, totalBytes(),
+          cpuNanos() - cpu0);
+    }
+
+    private long totalBytes() {
+      long n = 0;
+      for (SimProxy p : proxies) {
+        n += p.bytes.get();
+      }
+      return n;
+    }
+
+    private long edsBytes() {
+      return proxies.stream().mapToLong(p -> p.bytesByType.get(EDS)).sum();
+    }
+
+    @Override
+    public void mark() {
+      marked.clear();
+      proxies.forEach(p -> marked.put(p, new long[] {p.ldsResponses.get(), p.edsResponses.get()}));
+      bytesAtMark = totalBytes();
+      edsBytesAtMark = edsBytes();
+    }
+
+    @Override
+    public Convergence awaitPolicy(String ns, long change) throws Exception {
+      List<SimProxy> affected = proxies.stream().filter(p -> mesh.namespaceOf(p.index).equals(ns)).toList();
+      boolean all = await(() -> affected.stream().allMatch(p -> p.ldsResponses.get() > marked.get(p)[0]),
+          CHANGE_TIMEOUT_S);
+      long[] conv = affected.stream().mapToLong(p -> p.lastLdsAt - change).sorted().toArray();
+      Thread.sleep(300);
+      Set<SimProxy> affectedSet = new HashSet<>(affected);
+      long unaffected = proxies.stream().filter(p -> !affectedSet.contains(p))
+          .filter(p -> p.ldsResponses.get() > marked.get(p)[0]).count();
+      return new Convergence(all, affected.size(), pct(conv, 50), pct(conv, 99), pct(conv, 100), unaffected,
+          totalBytes() - bytesAtMark, 0);
+    }
+
+    @Override
+    public Convergence awaitEndpoint(long change) throws Exception {
+      List<SimProxy> affected = proxies.stream().filter(SimProxy::subscribesToChangedService).toList();
+      boolean all = await(() -> affected.stream().allMatch(p -> p.edsResponses.get() > marked.get(p)[1]),
+          CHANGE_TIMEOUT_S);
+      long[] conv = affected.stream().mapToLong(p -> p.lastEdsAt - change).sorted().toArray();
+      Thread.sleep(300);
+      Set<SimProxy> affectedSet = new HashSet<>(affected);
+      long unaffected = proxies.stream().filter(p -> !affectedSet.contains(p))
+          .filter(p -> p.edsResponses.get() > marked.get(p)[1]).count();
+      return new Convergence(all, affected.size(), pct(conv, 50), pct(conv, 99), pct(conv, 100), unaffected,
+          totalBytes() - bytesAtMark, edsBytes() - edsBytesAtMark);
+    }
+
+    @Override
+    public long nacks() {
+      return proxies.stream().mapToLong(p -> p.nacks).sum();
+    }
+
+    @Override
+    public void churnStart(Churn ch) {
+      churn = ch;
+    }
+
+    @Override
+    public void churnStop() {
+      churn = null;
+    }
+
+    @Override
+    public void closeRun() {
+      for (SimProxy p : proxies) {
+        p.close();
+      }
+      for (ManagedChannel c : channels) {
+        c.shutdownNow();
+      }
+      proxies.clear();
+      channels.clear();
+    }
+  }
+
+  /**
+   * The proxies in a second JVM: one line per command on its stdin, one reply line on its stdout; churn deliveries
+   * arrive as {@code D <change> <nanoTime>} lines at any time.
+   */
+  static final class RemoteFleet implements Fleet {
+    private final Process process;
+    private final java.io.PrintWriter out;
+    private final java.util.concurrent.BlockingQueue<String> replies = new java.util.concurrent.LinkedBlockingQueue<>();
+    private volatile Churn ch;
+
+    private RemoteFleet(Process process) {
+      this.process = process;
+      this.out = new java.io.PrintWriter(new java.io.OutputStreamWriter(process.getOutputStream(),
+          java.nio.charset.StandardCharsets.UTF_8), true);
+      Thread reader = new Thread(this::read, "proxies-jvm-reader");
+      reader.setDaemon(true);
+      reader.start();
+    }
+
+    static RemoteFleet start() throws Exception {
+      List<String> cmd = new ArrayList<>();
+      cmd.add(ProcessHandle.current().info().command().orElse("java"));
+      String jvmArgs = System.getProperty("proxiesJvmArgs", "-Xmx" + (Runtime.getRuntime().maxMemory() >> 20) + "m");
+      cmd.addAll(Arrays.asList(jvmArgs.trim().split("\\s+")));
+      for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+        if (a.startsWith("-D") && !a.startsWith("-Drole=") && !a.startsWith("-DproxiesJvmArgs=")) {
+          cmd.add(a);
+        }
+      }
+      cmd.add("-Drole=proxies");
+      cmd.add("-cp");
+      cmd.add(System.getProperty("java.class.path"));
+      cmd.add(XdsServerBenchmark.class.getName());
+      Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly));
+      RemoteFleet f = new RemoteFleet(p);
+      f.call("HELLO");
+      System.out.printf("simulated proxies run in a second JVM (pid %d, %s); heap and CPU below are the server "
+          + "JVM's%n", p.pid(), jvmArgs);
+      return f;
+    }
+
+    private void read() {
+      try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(process.getInputStream(),
+          java.nio.charset.StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = in.readLine()) != null) {
+          if (line.startsWith("D ")) {
+            String[] f = line.split(" ");
+            Churn c = ch;
+            if (c != null) {
+              int change = Integer.parseInt(f[1]);
+              c.doneAt[change] = Long.parseLong(f[2]);
+              c.done.incrementAndGet();
+            }
+          } else {
+            replies.add(line);
+          }
+        }
+      } catch (java.io.IOException e) {
+        // the proxies JVM went away: callers time out below
+      }
+      replies.add("EOF");
+    }
+
+    private String[] call(String command) throws InterruptedException {
+      out.println(command);
+      String reply = replies.poll(CONNECT_TIMEOUT_S + CHANGE_TIMEOUT_S + 60, TimeUnit.SECONDS);
+      if (reply == null || reply.equals("EOF") || reply.startsWith("ERROR")) {
+        throw new IllegalStateException("proxies JVM: no reply to " + command + ": " + reply);
+      }
+      return reply.split(" ");
+    }
+
+    @Override
+    public Connected connect(boolean delta, int count, int port) throws Exception {
+      String[] r = call("CONNECT " + delta + " " + count + " " + port);
+      return new Connected(Boolean.parseBoolean(r[1]), Long.parseLong(r[2]), Long.parseLong(r[3]),
+          Long.parseLong(r[4]), Long.parseLong(r[5]));
+    }
+
+    @Override
+    public void mark() throws Exception {
+      call("MARK");
+    }
+
+    @Override
+    public Convergence awaitPolicy(String ns, long change) throws Exception {
+      return convergence(call("POLICY " + ns + " " + change));
+    }
+
+    @Override
+    public Convergence awaitEndpoint(long change) throws Exception {
+      return convergence(call("ENDPOINT " + change));
+    }
+
+    private static Convergence convergence(String[] r) {
+      return new Convergence(Boolean.parseBoolean(r[1]), Integer.parseInt(r[2]), Long.parseLong(r[3]),
+          Long.parseLong(r[4]), Long.parseLong(r[5]), Long.parseLong(r[6]), Long.parseLong(r[7]), Long.parseLong(r[8]));
+    }
+
+    @Override
+    public long nacks() throws Exception {
+      return Long.parseLong(call("NACKS")[1]);
+    }
+
+    @Override
+    public void churnStart(Churn c) throws Exception {
+      ch = c;
+      call("CHURN " + c.sentAt.length);
+    }
+
+    @Override
+    public void churnStop() throws Exception {
+      call("CHURNEND");
+      ch = null;
+    }
+
+    @Override
+    public void closeRun() throws Exception {
+      call("CLOSE");
+    }
+  }
+
+  /** {@code -Drole=proxies}: the second JVM, answering {@link RemoteFleet}'s commands with a {@link LocalFleet}. */
+  private static void proxiesMain() throws Exception {
+    Mesh mesh = new Mesh();
+    java.io.PrintStream reply = System.out;
+    System.setOut(System.err);
+    var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+    LocalFleet fleet = new LocalFleet(mesh);
+    int count = 0;
+    String line;
+    while ((line = in.readLine()) != null) {
+      String[] c = line.split(" ");
+      try {
+        switch (c[0]) {
+          case "HELLO" -> reply.println("OK");
+          case "CONNECT" -> {
+            count = Integer.parseInt(c[2]);
+            Fleet.Connected r = fleet.connect(Boolean.parseBoolean(c[1]), count, Integer.parseInt(c[3]));
+            reply.println("CONNECTED " + r.all() + " " + r.ready() + " " + r.connectMs() + " " + r.bytes() + " "
+                + r.proxiesCpuNanos());
+          }
+          case "MARK" -> {
+            fleet.mark();
+            reply.println("OK");
+          }
+          case "POLICY" -> reply.println(line(fleet.awaitPolicy(c[1], Long.parseLong(c[2]))));
+          case "ENDPOINT" -> reply.println(line(fleet.awaitEndpoint(Long.parseLong(c[1]))));
+          case "NACKS" -> reply.println("NACKS " + fleet.nacks());
+          case "CHURN" -> {
+            Churn ch = new Churn(Integer.parseInt(c[1]));
+            int[] expected = churnExpected(mesh, count, ch.expected.length);
+            System.arraycopy(expected, 0, ch.expected, 0, expected.length);
+            ch.onDone = (change, at) -> {
+              synchronized (reply) {
+                reply.println("D " + change + " " + at);
+              }
+            };
+            fleet.churnStart(ch);
+            reply.println("OK");
+          }
+          case "CHURNEND" -> {
+            fleet.churnStop();
+            reply.println("OK");
+          }
+          case "CLOSE" -> {
+            fleet.closeRun();
+            reply.println("OK");
+          }
+          default -> reply.println("ERROR unknown command " + c[0]);
+        }
+      } catch (RuntimeException e) {
+        e.printStackTrace();
+        reply.println("ERROR " + e);
+      }
+    }
+    System.exit(0);
+  }
+
+  private static String line(Fleet.Convergence v) {
+    return "CONV " + v.all() + " " + v.affected() + " " + v.p50() + " " + v.p99() + " " + v.max() + " "
+        + v.unaffectedPushed() + " " + v.bytes() + " " + v.typeBytes();
+  }
+
+  /**
+   * How many proxies must receive change {@code c} (service {@code svc-(c mod services)}): its namespace's, or every
+   * proxy with {@code -DexportTo=*}.
+   */
+  static int[] churnExpected(Mesh mesh, int count, int changes) {
+    Map<String, Integer> perNamespace = new java.util.HashMap<>();
+    for (int i = 0; i < count; i++) {
+      perNamespace.merge(mesh.namespaceOf(i), 1, Integer::sum);
+    }
+    boolean everywhere = MESH_CONFIG.defaultServiceExportTo().contains("*");
+    int[] expected = new int[changes];
+    for (int c = 0; c < changes; c++) {
+      String ns = "ns-" + ((c % SERVICES) / SERVICES_PER_NAMESPACE);
+      expected[c] = everywhere ? count : perNamespace.getOrDefault(ns, 0);
+    }
+    return expected;
+  }
+
 
   private static long pct(long[] sortedNanos, int p) {
     if (sortedNanos.length == 0) {
@@ -561,18 +906,38 @@ public final class XdsServerBenchmark {
 
     void onSnapshot(MeshSnapshot s);
 
+    /** Forget the last push pass (before a change whose pass {@link #lastPushMs} should report). */
+    default void resetPush() {}
+
+    /** The server's last push pass over its streams, ms; -1 when none (or not known, as for the baseline). */
+    default long lastPushMs() {
+      return -1;
+    }
+
     @Override
     void close();
   }
 
   static final class GatehouseTarget implements Target {
     private final XdsServer server;
+    private volatile long lastPushMs = -1;
+
+    @Override
+    public void resetPush() {
+      lastPushMs = -1;
+    }
+
+    @Override
+    public long lastPushMs() {
+      return lastPushMs;
+    }
 
     GatehouseTarget(Mesh mesh) {
       server = XdsServer.builder(translator()).initialSnapshot(mesh.v1).events(new XdsServerEvents() {
         @Override
         public void pushCompleted(java.time.Duration took, int distinctProxies, int streams) {
-          Churn ch = churn;
+          lastPushMs = took.toMillis();
+          Churn ch = churnStats;
           if (ch != null) {
             ch.pushes.incrementAndGet();
             ch.pushMaxMs.accumulateAndGet(took.toMillis(), Math::max);
