@@ -63,7 +63,17 @@ public final class CaCrypto {
   private static volatile CaCrypto active;
 
   /** The native provider as this build bundles it (Amazon Corretto Crypto Provider). */
-  public static final NativeLoader BUNDLED = AccpLoader::load;
+  // A lambda, not AccpLoader::load: a method reference links AccpLoader while this class initializes, and without
+  // the provider's jar that linking fails (NoClassDefFoundError from CaCrypto's static initializer, so no CA at all);
+  // in a lambda it fails inside select(), which falls back (NativeProviderAbsentTest).
+  public static final NativeLoader BUNDLED = () -> {
+    try {
+      return AccpLoader.load();
+    } catch (LinkageError e) {
+      throw new NativeUnavailableException(
+          "Amazon Corretto Crypto Provider is not on the class path or does not link: " + e, e);
+    }
+  };
 
   private final Provider provider;
   private final boolean isNative;
@@ -223,7 +233,12 @@ public final class CaCrypto {
   }
 
   private String nativeDetail() {
-    String detail = AccpLoader.libraryVersion(provider);
+    String detail;
+    try {
+      detail = AccpLoader.libraryVersion(provider);
+    } catch (LinkageError e) {
+      detail = ""; // another native provider than the bundled one, whose jar is absent
+    }
     return detail.isEmpty() ? "" : ", " + detail;
   }
 
