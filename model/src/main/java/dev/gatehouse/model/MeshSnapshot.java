@@ -33,6 +33,8 @@ public final class MeshSnapshot {
   private final Map<String, NamespaceInfo> namespaces;
   private final Map<ObjectKey, ServiceAccountInfo> serviceAccounts;
   private final Map<ObjectKey, Workload> workloads;
+  /** {@link #workloads} by hash: {@link #workload} is asked once or twice per proxy on every push. */
+  private final Map<ObjectKey, Workload> workloadIndex;
   private final Map<ObjectKey, ServiceInfo> services;
   private final Map<ObjectKey, EndpointSliceInfo> endpointSlices;
   private final List<Policy<PeerAuthentication>> peerAuthentications;
@@ -63,6 +65,7 @@ public final class MeshSnapshot {
     this.namespaces = sortedCopy(b.namespaces, NamespaceInfo::name);
     this.serviceAccounts = sortedCopy(b.serviceAccounts, sa -> sa.meta().key());
     this.workloads = sortedCopy(b.workloads, Workload::key);
+    this.workloadIndex = new java.util.HashMap<>(workloads);
     this.services = sortedCopy(b.services, ServiceInfo::key);
     this.endpointSlices = sortedCopy(b.endpointSlices, s -> s.meta().key());
     this.peerAuthentications = sortedPolicies(b.peerAuthentications);
@@ -183,7 +186,7 @@ public final class MeshSnapshot {
   }
 
   public Optional<Workload> workload(ObjectKey key) {
-    return Optional.ofNullable(workloads.get(key));
+    return Optional.ofNullable(workloadIndex.get(key));
   }
 
   /** The workload with this pod IP; empty when none has it, or when several do (e.g. hostNetwork pods). */
