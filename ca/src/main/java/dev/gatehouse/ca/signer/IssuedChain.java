@@ -61,6 +61,20 @@ public final class IssuedChain {
     return notAfter;
   }
 
+  /**
+   * The same chain with its last element (the root) replaced by {@code rootsPem}, which may hold several PEM blocks:
+   * istiod's multi-root form, where the last {@code cert_chain} element is the whole root bundle (istio-agent takes
+   * the last element as the roots it trusts). A chain without issuers is returned as it is.
+   */
+  public IssuedChain withRootsPem(String rootsPem) {
+    if (issuersPem.isEmpty()) {
+      return this;
+    }
+    List<String> pem = new ArrayList<>(issuersPem);
+    pem.set(pem.size() - 1, rootsPem);
+    return new IssuedChain(leafDer, serial, notAfter, issuers, pem);
+  }
+
   /** PEM, leaf first and root last, one block per element, each ending in a newline (istio-agent's {@code cert_chain}). */
   public List<String> pem() {
     List<String> pem = new ArrayList<>(1 + issuersPem.size());

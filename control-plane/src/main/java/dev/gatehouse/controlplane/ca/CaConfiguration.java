@@ -76,6 +76,11 @@ public class CaConfiguration {
   @DependsOn("caCrypto")
   CertificateSigner certificateSigner(GatehouseProperties gatehouse, CaProperties ca, SourceSelection selection,
       ObjectProvider<KubernetesClient> kubernetes) {
+    return PreviousRootsLoader.wrap(baseSigner(gatehouse, ca, selection, kubernetes), ca.previousRoots(), CLOCK);
+  }
+
+  private static CertificateSigner baseSigner(GatehouseProperties gatehouse, CaProperties ca, SourceSelection selection,
+      ObjectProvider<KubernetesClient> kubernetes) {
     boolean kubernetesMode = selection.mode() == SourceMode.KUBERNETES;
     return switch (ca.mode()) {
       case AUTO -> {

@@ -4,6 +4,7 @@ import dev.gatehouse.ca.crypto.CaCrypto;
 import dev.gatehouse.ca.signer.CertificateSigner;
 import dev.gatehouse.ca.signer.SignerReadiness;
 import dev.gatehouse.ca.signer.TrustBundle;
+import dev.gatehouse.ca.signer.OverlappingTrustSigner;
 import dev.gatehouse.ca.signer.upstream.UpstreamSigner;
 import java.security.cert.X509Certificate;
 import java.util.List;
@@ -41,7 +42,7 @@ public final class CaHealthIndicator implements HealthIndicator {
     if (!readiness.ready()) {
       Health.Builder builder = readiness.upstreamUnavailable() ? Health.status(UPSTREAM_UNAVAILABLE) : Health.outOfService();
       builder.withDetail("signer", signer.name()).withDetail("reason", readiness.reason());
-      if (signer instanceof UpstreamSigner upstream) {
+      if (OverlappingTrustSigner.base(signer) instanceof UpstreamSigner upstream) {
         builder.withDetail("issuance", upstream.issuance()).withDetail("upstreamSince", upstream.health().since().toString());
       }
       return builder.build();
@@ -49,12 +50,16 @@ public final class CaHealthIndicator implements HealthIndicator {
     List<X509Certificate> chain = signer.signingChain();
     TrustBundle bundle = signer.trustBundle();
     Health.Builder up = Health.up();
-    if (signer instanceof UpstreamSigner upstream) {
+    if (OverlappingTrustSigner.base(signer) instanceof UpstreamSigner upstream) {
       up.withDetail("issuance", upstream.issuance()).withDetail("upstream", upstream.health().up() ? "UP" : "DOWN");
       if (!upstream.health().up()) {
         // Intermediate mode: signing continues on the current intermediate while its renewal is failing.
         up.withDetail("upstreamReason", upstream.health().reason());
       }
+    }
+    if (signer instanceof OverlappingTrustSigner overlap && !overlap.previousRootsTrusted().isEmpty()) {
+      up.withDetail("previousRoots", overlap.previousRootsTrusted().size())
+          .withDetail("previousRootsUntil", overlap.until().toString());
     }
     return up
         .withDetail("signer", signer.name())

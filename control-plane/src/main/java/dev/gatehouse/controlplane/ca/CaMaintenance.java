@@ -1,6 +1,7 @@
 package dev.gatehouse.controlplane.ca;
 
 import dev.gatehouse.ca.signer.CertificateSigner;
+import dev.gatehouse.ca.signer.OverlappingTrustSigner;
 import dev.gatehouse.ca.signer.pluggedin.PluggedInSigner;
 import dev.gatehouse.ca.signer.selfsigned.SelfSignedSigner;
 import dev.gatehouse.ca.signer.upstream.UpstreamSigner;
@@ -30,7 +31,9 @@ public final class CaMaintenance implements AutoCloseable {
   private static final Duration HOUSEKEEPING = Duration.ofSeconds(30);
   private static final Duration NOT_READY_RETRY = Duration.ofSeconds(2);
 
+  /** The signer as configured; with a mode-switch overlap, the signer behind it (whose timers are driven here). */
   private final CertificateSigner signer;
+  private final OverlappingTrustSigner overlap;
   private final ServingCertificate servingCertificate;
   private final TrustDistribution trustDistribution;
   private final Leadership leadership;
@@ -47,7 +50,8 @@ public final class CaMaintenance implements AutoCloseable {
   public CaMaintenance(CertificateSigner signer, ServingCertificate servingCertificate,
       TrustDistribution trustDistribution, Leadership leadership, Duration rootCheckInterval,
       Duration pluggedInCheckInterval) {
-    this.signer = signer;
+    this.signer = OverlappingTrustSigner.base(signer);
+    this.overlap = signer instanceof OverlappingTrustSigner o ? o : null;
     this.servingCertificate = servingCertificate;
     this.trustDistribution = trustDistribution;
     this.leadership = leadership;
@@ -89,7 +93,16 @@ public final class CaMaintenance implements AutoCloseable {
         }
       }), 1, 1, TimeUnit.SECONDS);
     }
+    if (overlap != null) {
+      // At the end of the overlap, to the millisecond; housekeeping also catches a previous root's own NotAfter.
+      long delay = Math.max(0, Duration.between(java.time.Instant.now(), overlap.until()).toMillis()) + 1;
+      timer.schedule(() -> guarded("end of the CA mode-switch overlap", overlap::endOverlapIfDue), delay,
+          TimeUnit.MILLISECONDS);
+    }
     timer.scheduleWithFixedDelay(() -> guarded("housekeeping", () -> {
+      if (overlap != null) {
+        overlap.endOverlapIfDue();
+      }
       servingCertificate.renewIfDue();
       adoptStoredRoot();
       trustDistribution.retryFailed();

@@ -5,6 +5,7 @@ import dev.gatehouse.ca.server.CaMetrics;
 import dev.gatehouse.ca.signer.CertificateSigner;
 import dev.gatehouse.ca.signer.TrustBundle;
 import dev.gatehouse.ca.signer.upstream.UpstreamHealth;
+import dev.gatehouse.ca.signer.OverlappingTrustSigner;
 import dev.gatehouse.ca.signer.upstream.UpstreamSigner;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -57,7 +58,7 @@ public final class MicrometerCaMetrics implements CaMetrics {
     for (String errorType : SIGN_ERROR_TYPES) {
       signError(errorType);
     }
-    if (signer instanceof UpstreamSigner upstream) {
+    if (OverlappingTrustSigner.base(signer) instanceof UpstreamSigner upstream) {
       UpstreamHealth health = upstream.health();
       Gauge.builder("gatehouse_ca_upstream_up", health, h -> h.up() ? 1 : 0)
           .description("1 while the upstream CA (Vault, SPIRE) answers, 0 while it cannot be reached.")

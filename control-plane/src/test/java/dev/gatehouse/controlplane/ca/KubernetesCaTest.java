@@ -151,6 +151,49 @@ class KubernetesCaTest {
   }
 
   @Test
+  void aModeSwitchOverlapKeepsThePreviousRootInTheConfigMapsUntilItEnds() throws Exception {
+    for (String ns : List.of("istio-system", "shop")) {
+      client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
+    }
+    dev.gatehouse.ca.signer.SigningAuthority previousCa = TestPki.root("cluster.local", clock.instant(), Duration.ofDays(365));
+    X509Certificate previousLeaf = dev.gatehouse.ca.x509.SvidFactory.issue(previousCa, SigningRequest.workload(
+        SpiffeId.of("cluster.local", "shop", "cart"), TestPki.ecP256().getPublic(), null, Duration.ofHours(1)),
+        clock.instant()).get(0);
+    SelfSignedSigner current = replica();
+    current.initialize();
+    dev.gatehouse.ca.signer.OverlappingTrustSigner signer = new dev.gatehouse.ca.signer.OverlappingTrustSigner(current,
+        List.of(previousCa.root()), clock.instant().plus(Duration.ofHours(1)), clock);
+    TrustDistribution distribution = TrustDistribution.toConfigMaps(signer,
+        new TrustBundleConfigMapPublisher(client, "istio-ca-root-cert", signer::trustBundle, () -> true));
+    try {
+      distribution.leadershipChanged(true);
+      distribution.start();
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        for (String ns : List.of("istio-system", "shop")) {
+          assertPublished(ns, TrustBundle.of(List.of(current.trustBundle().roots().get(0), previousCa.root())));
+        }
+      });
+      TrustBundle published = TrustBundle.of(PemCodec.decodeCertificates(client.configMaps().inNamespace("shop")
+          .withName("istio-ca-root-cert").get().getData().get("root-cert.pem")));
+      assertThat(published.verify(List.of(previousLeaf), clock.instant())).isEqualTo(previousCa.root());
+
+      clock.advance(Duration.ofHours(1));
+      assertThat(signer.endOverlapIfDue()).isTrue();
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        for (String ns : List.of("istio-system", "shop")) {
+          assertPublished(ns, current.trustBundle());
+        }
+      });
+      TrustBundle after = TrustBundle.of(PemCodec.decodeCertificates(client.configMaps().inNamespace("shop")
+          .withName("istio-ca-root-cert").get().getData().get("root-cert.pem")));
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> after.verify(List.of(previousLeaf), clock.instant()))
+          .isInstanceOf(java.security.GeneralSecurityException.class);
+    } finally {
+      distribution.close();
+    }
+  }
+
+  @Test
   void onlyTheLeaseHolderWritesTheConfigMapsAndANewHolderRepairsWhatChangedMeanwhile() throws Exception {
     for (String ns : List.of("istio-system", "shop")) {
       client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
