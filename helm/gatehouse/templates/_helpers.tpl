@@ -30,6 +30,16 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if ne (len ($ports | uniq)) 3 -}}
 {{- fail (printf "ports.grpcSecure, ports.grpcPlaintext and ports.http must differ (got %v)" $ports) -}}
 {{- end -}}
+{{- $pr := .Values.ca.overlapRoots -}}
+{{- if and $pr.configMapName $pr.secretName -}}
+{{- fail "ca.overlapRoots: set configMapName or secretName, not both" -}}
+{{- end -}}
+{{- if and (or $pr.configMapName $pr.secretName) (not $pr.until) -}}
+{{- fail "ca.overlapRoots needs ca.overlapRoots.until (ISO-8601 instant, e.g. 2026-12-20T00:00:00Z): an overlap without an end keeps the old CA trusted forever" -}}
+{{- end -}}
+{{- if and $pr.until (not (or $pr.configMapName $pr.secretName)) -}}
+{{- fail "ca.overlapRoots.until is set but neither ca.overlapRoots.configMapName nor ca.overlapRoots.secretName names the old roots" -}}
+{{- end -}}
 {{- if eq .Values.ca.mode "vault" -}}
 {{- $v := .Values.ca.vault -}}
 {{- if not $v.address -}}

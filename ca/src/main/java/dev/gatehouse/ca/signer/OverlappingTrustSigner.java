@@ -11,15 +11,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A signer whose trust bundle also holds the roots of the CA it replaced, until a fixed instant. A mode switch
- * (self-signed to Vault, Vault to SPIRE, any to any) gives the mesh a new root; workloads still holding certificates
- * of the old CA must keep verifying, and keep renewing with them, until each has been re-issued under the new one.
- * Signing is the current signer's alone: the previous roots are only trusted, never signed with.
+ * A signer whose trust bundle also holds roots of another CA, until a fixed instant: the overlap of a mode switch
+ * (self-signed to Vault, Vault to SPIRE, any to any). Before the switch, on the old signer, the overlap roots are the
+ * next CA's, so every workload trusts the new root before anything presents a certificate under it; after the
+ * switch, on the new signer, they are the replaced CA's, so workloads still holding its certificates keep verifying,
+ * and keep renewing with them, until each has been re-issued. Signing is the current signer's alone: the overlap
+ * roots are only trusted, never signed with.
  *
  * <p>The end of the overlap is an instant, not a duration from start, so every replica ends it at the same moment
- * and a restart does not extend it. A previous root also leaves at its own NotAfter. When the overlap ends,
+ * and a restart does not extend it. An overlap root also leaves at its own NotAfter. When the overlap ends,
  * {@link #endOverlapIfDue()} (called by the maintenance timer) announces the smaller bundle, so the ConfigMaps and
- * the secure port's trust drop the old roots.
+ * the secure port's trust drop the overlap roots.
  *
  * <p>Thread-safe: the merged bundle is recomputed from immutable values and cached by the current bundle's identity.
  */
@@ -27,38 +29,38 @@ public final class OverlappingTrustSigner implements CertificateSigner, AutoClos
   private static final Logger log = LoggerFactory.getLogger(OverlappingTrustSigner.class);
 
   private final CertificateSigner current;
-  private final List<X509Certificate> previousRoots;
+  private final List<X509Certificate> overlapRoots;
   private final Instant until;
   private final Clock clock;
   private final TrustBundleListeners listeners = new TrustBundleListeners();
   private volatile Merged merged;
-  /** How many previous roots the last announced (or first published) bundle held. */
+  /** How many overlap roots the last announced (or first published) bundle held. */
   private volatile int announcedPrevious;
 
   private record Merged(TrustBundle own, boolean overlapping, int previousCount, TrustBundle bundle) {}
 
   /**
    * @param current the signer that signs from now on
-   * @param previousRoots the roots of the replaced CA (CA certificates; at least one)
-   * @param until the instant the previous roots leave the bundle
+   * @param overlapRoots the other CA's roots (CA certificates; at least one)
+   * @param until the instant the overlap roots leave the bundle
    */
-  public OverlappingTrustSigner(CertificateSigner current, List<X509Certificate> previousRoots, Instant until, Clock clock) {
-    if (previousRoots.isEmpty()) {
-      throw new IllegalArgumentException("an overlap needs at least one previous root");
+  public OverlappingTrustSigner(CertificateSigner current, List<X509Certificate> overlapRoots, Instant until, Clock clock) {
+    if (overlapRoots.isEmpty()) {
+      throw new IllegalArgumentException("an overlap needs at least one root");
     }
-    for (X509Certificate root : previousRoots) {
+    for (X509Certificate root : overlapRoots) {
       if (root.getBasicConstraints() < 0) {
-        throw new IllegalArgumentException("previous root " + root.getSubjectX500Principal().getName()
+        throw new IllegalArgumentException("overlap root " + root.getSubjectX500Principal().getName()
             + " is not a CA certificate (basicConstraints CA:true missing)");
       }
     }
     this.current = current;
-    this.previousRoots = List.copyOf(previousRoots);
+    this.overlapRoots = List.copyOf(overlapRoots);
     this.until = until;
     this.clock = clock;
-    this.announcedPrevious = previousRootsTrusted().size();
+    this.announcedPrevious = overlapRootsTrusted().size();
     current.onTrustBundleChange(bundle -> {
-      announcedPrevious = previousRootsTrusted().size();
+      announcedPrevious = overlapRootsTrusted().size();
       listeners.fire(trustBundle());
     });
   }
@@ -76,22 +78,22 @@ public final class OverlappingTrustSigner implements CertificateSigner, AutoClos
     return until;
   }
 
-  /** The previous roots trusted now: none after {@link #until()}, and none past its own NotAfter. */
-  public List<X509Certificate> previousRootsTrusted() {
+  /** The overlap roots trusted now: none after {@link #until()}, and none past its own NotAfter. */
+  public List<X509Certificate> overlapRootsTrusted() {
     Instant now = clock.instant();
     if (!now.isBefore(until)) {
       return List.of();
     }
-    return previousRoots.stream().filter(r -> now.isBefore(r.getNotAfter().toInstant())).toList();
+    return overlapRoots.stream().filter(r -> now.isBefore(r.getNotAfter().toInstant())).toList();
   }
 
   /**
-   * Announces the bundle without the previous roots once the overlap has ended (or a previous root expired).
+   * Announces the bundle without the overlap roots once the overlap has ended (or an overlap root expired).
    *
    * @return whether the bundle changed
    */
   public synchronized boolean endOverlapIfDue() {
-    int previous = previousRootsTrusted().size();
+    int previous = overlapRootsTrusted().size();
     if (previous == announcedPrevious) {
       return false;
     }
@@ -101,9 +103,9 @@ public final class OverlappingTrustSigner implements CertificateSigner, AutoClos
       return false;
     }
     if (previous == 0) {
-      log.info("CA mode switch: the overlap ended (until {}); the previous roots left the trust bundle", until);
+      log.info("CA mode switch: the overlap ended (until {}); the overlap roots left the trust bundle", until);
     } else {
-      log.info("CA mode switch: a previous root expired; {} previous root(s) stay trusted until {}", previous, until);
+      log.info("CA mode switch: an overlap root expired; {} overlap root(s) stay trusted until {}", previous, until);
     }
     listeners.fire(bundle);
     return true;
@@ -125,7 +127,7 @@ public final class OverlappingTrustSigner implements CertificateSigner, AutoClos
     if (own == null) {
       return null;
     }
-    List<X509Certificate> previous = previousRootsTrusted();
+    List<X509Certificate> previous = overlapRootsTrusted();
     Merged last = merged;
     if (last != null && last.own() == own && last.overlapping() == !previous.isEmpty()
         && last.previousCount() == previous.size()) {
@@ -151,13 +153,13 @@ public final class OverlappingTrustSigner implements CertificateSigner, AutoClos
   /**
    * The current signer's chain; during the overlap its last element (the root) is the whole bundle, current roots
    * first, so an agent that takes its roots from the CSR answer (istio-agent without a mounted root) keeps trusting
-   * peers that still hold certificates of the previous CA. {@link #sign} keeps one certificate per element.
+   * peers that hold certificates of the other CA. {@link #sign} keeps one certificate per element.
    */
   @Override
   public IssuedChain issue(SigningRequest request) throws CaException {
     IssuedChain chain = current.issue(request);
     TrustBundle bundle = trustBundle();
-    if (bundle == null || previousRootsTrusted().isEmpty()) {
+    if (bundle == null || overlapRootsTrusted().isEmpty()) {
       return chain;
     }
     return chain.withRootsPem(bundle.pem());

@@ -90,7 +90,7 @@ class OverlappingTrustSignerTest {
   }
 
   @Test
-  void aChangeOfTheCurrentBundleIsAnnouncedWithThePreviousRootsStillIn() throws Exception {
+  void aChangeOfTheCurrentBundleIsAnnouncedWithTheOverlapRootsStillIn() throws Exception {
     SigningAuthority longLived = TestPki.root("cluster.local", clock.instant(), Duration.ofDays(2 * 3650));
     OverlappingTrustSigner signer = new OverlappingTrustSigner(newCa, List.of(longLived.root()),
         clock.instant().plus(Duration.ofDays(3650)), clock);
@@ -103,10 +103,10 @@ class OverlappingTrustSignerTest {
   }
 
   @Test
-  void aLeafIsRefusedAsAPreviousRoot() throws Exception {
+  void aLeafIsRefusedAsAnOverlapRoot() throws Exception {
     assertThatThrownBy(() -> new OverlappingTrustSigner(newCa, List.of(oldLeaf), clock.instant().plusSeconds(60), clock))
         .hasMessageContaining("is not a CA certificate");
     assertThatThrownBy(() -> new OverlappingTrustSigner(newCa, List.of(), clock.instant().plusSeconds(60), clock))
-        .hasMessageContaining("at least one previous root");
+        .hasMessageContaining("an overlap needs at least one root");
   }
 }

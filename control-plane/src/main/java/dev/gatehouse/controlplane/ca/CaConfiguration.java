@@ -76,7 +76,7 @@ public class CaConfiguration {
   @DependsOn("caCrypto")
   CertificateSigner certificateSigner(GatehouseProperties gatehouse, CaProperties ca, SourceSelection selection,
       ObjectProvider<KubernetesClient> kubernetes) {
-    return PreviousRootsLoader.wrap(baseSigner(gatehouse, ca, selection, kubernetes), ca.previousRoots(), CLOCK);
+    return OverlapRootsLoader.wrap(baseSigner(gatehouse, ca, selection, kubernetes), ca.overlapRoots(), CLOCK);
   }
 
   private static CertificateSigner baseSigner(GatehouseProperties gatehouse, CaProperties ca, SourceSelection selection,

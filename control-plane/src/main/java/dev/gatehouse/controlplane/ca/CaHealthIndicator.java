@@ -57,9 +57,9 @@ public final class CaHealthIndicator implements HealthIndicator {
         up.withDetail("upstreamReason", upstream.health().reason());
       }
     }
-    if (signer instanceof OverlappingTrustSigner overlap && !overlap.previousRootsTrusted().isEmpty()) {
-      up.withDetail("previousRoots", overlap.previousRootsTrusted().size())
-          .withDetail("previousRootsUntil", overlap.until().toString());
+    if (signer instanceof OverlappingTrustSigner overlap && !overlap.overlapRootsTrusted().isEmpty()) {
+      up.withDetail("overlapRoots", overlap.overlapRootsTrusted().size())
+          .withDetail("overlapRootsUntil", overlap.until().toString());
     }
     return up
         .withDetail("signer", signer.name())

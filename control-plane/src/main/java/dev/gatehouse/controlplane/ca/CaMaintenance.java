@@ -94,7 +94,7 @@ public final class CaMaintenance implements AutoCloseable {
       }), 1, 1, TimeUnit.SECONDS);
     }
     if (overlap != null) {
-      // At the end of the overlap, to the millisecond; housekeeping also catches a previous root's own NotAfter.
+      // At the end of the overlap, to the millisecond; housekeeping also catches an overlap root's own NotAfter.
       long delay = Math.max(0, Duration.between(java.time.Instant.now(), overlap.until()).toMillis()) + 1;
       timer.schedule(() -> guarded("end of the CA mode-switch overlap", overlap::endOverlapIfDue), delay,
           TimeUnit.MILLISECONDS);

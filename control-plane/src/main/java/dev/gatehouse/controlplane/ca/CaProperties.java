@@ -26,7 +26,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param rootCertConfigMap name of the ConfigMap publishing the trust bundle (Istio PILOT_CA_CERT_CONFIGMAP)
  * @param vault Vault PKI as the upstream ({@code mode=vault})
  * @param spire a SPIRE Server as the upstream ({@code mode=spire})
- * @param previousRoots roots of the CA this one replaced (a mode switch), kept in the trust bundle for an overlap
+ * @param overlapRoots roots of another CA kept in the trust bundle until an instant (the overlap of a mode switch)
  * @param cryptoProvider the JCA provider of the CSR verify and the certificate sign: auto (Amazon Corretto Crypto
  *     Provider where its native library loads, else the JDK's), native (that provider or fail at startup), jdk
  */
@@ -45,20 +45,22 @@ public record CaProperties(
     @DefaultValue("istio-ca-root-cert") String rootCertConfigMap,
     @DefaultValue Vault vault,
     @DefaultValue Spire spire,
-    @DefaultValue PreviousRoots previousRoots,
+    @DefaultValue OverlapRoots overlapRoots,
     @DefaultValue("auto") CaCrypto.Preference cryptoProvider) {
 
   /**
-   * A mode switch with overlap (self-signed to Vault, Vault to SPIRE, any to any): the old CA's roots stay in the
-   * published trust bundle, and in the root element of every CreateCertificate answer, until {@code until}, so
-   * workloads still holding the old CA's certificates keep verifying while they are re-issued. Both or neither.
+   * A mode switch with overlap (self-signed to Vault, Vault to SPIRE, any to any): these roots are trusted besides
+   * the signer's own (in the published bundle, the root element of every CreateCertificate answer and the secure
+   * port's trust) until {@code until}. After the switch they are the replaced CA's roots, so workloads still holding
+   * its certificates keep verifying while they are re-issued; before it, the next CA's, so every workload trusts the
+   * new root before anything presents a certificate under it. Both settings or neither.
    *
    * @param file a PEM file of CA certificates, or a directory of them (e.g. a mounted ConfigMap; every file not
-   *     starting with "." is read); unreadable, empty or non-CA content refuses the start
-   * @param until ISO-8601 instant (e.g. 2026-12-20T00:00:00Z) the previous roots leave the bundle; an instant, not a
+   *     starting with "." is read); unreadable, empty, garbage or non-CA content refuses the start
+   * @param until ISO-8601 instant (e.g. 2026-12-20T00:00:00Z) the roots leave the bundle; an instant, not a
    *     duration, so every replica ends the overlap at the same moment and a restart does not extend it
    */
-  public record PreviousRoots(Path file, String until) {}
+  public record OverlapRoots(Path file, String until) {}
 
   /** Who signs workload certificates when an upstream CA is used. */
   public enum Issuance {

@@ -32,7 +32,7 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * A mode switch self-signed to Vault with overlap, as an operator does it: the old self-signed root goes into
- * {@code gatehouse.ca.previous-roots.file}, the overlap ends {@link #OVERLAP} after the test class loads. During the
+ * {@code gatehouse.ca.overlap-roots.file}, the overlap ends {@link #OVERLAP} after the test class loads. During the
  * overlap a leaf of the old CA verifies against the published root-cert.pem and against the root element of a
  * CreateCertificate answer (which also verifies the new Vault-signed leaf); once it ends, both hold only the Vault
  * root and the old leaf no longer verifies, without a restart.
@@ -69,7 +69,7 @@ class ModeSwitchOverlapApplicationTest {
               new org.springframework.boot.context.properties.bind.Binder().bindOrCreate("gatehouse.ca", CaProperties.class)),
           false, false, Duration.ofDays(30)));
       Files.writeString(WORK.resolve("vault-token"), VAULT.createToken(Duration.ofHours(1), true));
-      Files.writeString(WORK.resolve("previous-roots.pem"), OLD_CA.trustBundle().pem());
+      Files.writeString(WORK.resolve("overlap-roots.pem"), OLD_CA.trustBundle().pem());
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
@@ -85,8 +85,8 @@ class ModeSwitchOverlapApplicationTest {
     registry.add("gatehouse.ca.vault.address", () -> VAULT.address().toString());
     registry.add("gatehouse.ca.vault.ca-bundle-file", () -> VAULT.caBundle().toString());
     registry.add("gatehouse.ca.vault.auth.token-file", () -> WORK.resolve("vault-token").toString());
-    registry.add("gatehouse.ca.previous-roots.file", () -> WORK.resolve("previous-roots.pem").toString());
-    registry.add("gatehouse.ca.previous-roots.until", UNTIL::toString);
+    registry.add("gatehouse.ca.overlap-roots.file", () -> WORK.resolve("overlap-roots.pem").toString());
+    registry.add("gatehouse.ca.overlap-roots.until", UNTIL::toString);
   }
 
   @AfterAll
@@ -110,8 +110,8 @@ class ModeSwitchOverlapApplicationTest {
     assertThat(answerRoots.verify(chain(during), Instant.now())).as("the new leaf").isEqualTo(VAULT.ca().root());
     JsonObject details = client.workloadCa().getAsJsonObject("details");
     assertThat(details.get("signer").getAsString()).isEqualTo("vault-pki");
-    assertThat(details.get("previousRoots").getAsInt()).isEqualTo(1);
-    assertThat(details.get("previousRootsUntil").getAsString()).isEqualTo(UNTIL.toString());
+    assertThat(details.get("overlapRoots").getAsInt()).isEqualTo(1);
+    assertThat(details.get("overlapRootsUntil").getAsString()).isEqualTo(UNTIL.toString());
 
     long wait = Duration.between(Instant.now(), UNTIL).toMillis();
     Thread.sleep(Math.max(0, wait));
@@ -122,7 +122,7 @@ class ModeSwitchOverlapApplicationTest {
     IstioCertificateResponse later = client.createCertificate(List.of(VAULT.ca().root()), Duration.ofSeconds(10));
     assertThat(PemCodec.decodeCertificates(later.getCertChain(later.getCertChainCount() - 1)))
         .containsExactly(VAULT.ca().root());
-    assertThat(client.workloadCa().getAsJsonObject("details").has("previousRoots")).isFalse();
+    assertThat(client.workloadCa().getAsJsonObject("details").has("overlapRoots")).isFalse();
   }
 
   private static List<X509Certificate> chain(IstioCertificateResponse response) throws Exception {

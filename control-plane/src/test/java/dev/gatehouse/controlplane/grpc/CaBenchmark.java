@@ -76,7 +76,9 @@ import org.slf4j.LoggerFactory;
  * </ol>
  *
  * <p>Run (see docs/performance.md): {@code CaBenchmark [--mode all|ceiling|signer|in-process|end-to-end] [--clients 16]
- * [--requests 6000] [--seconds 5]}.
+ * [--requests 6000] [--seconds 5]}. {@code --mode upstream [--upstreams vault-leaf,vault-intermediate,spire-leaf,
+ * spire-intermediate]} measures the upstream signers (signer only, like the second figure) against
+ * {@code VaultTestServer} and {@code SpireServerTestServer} on loopback in the same JVM (docs/ca.md).
  */
 public final class CaBenchmark {
   public static void main(String[] args) throws Exception {
@@ -114,6 +116,12 @@ public final class CaBenchmark {
         if (!mode.equals("end-to-end")) {
           openLoop(mesh, rate, seconds * 2);
         }
+      }
+    }
+    if (mode.equals("upstream")) {
+      for (String upstream : stringArg(args, "--upstreams", "vault-leaf,vault-intermediate,spire-leaf,spire-intermediate")
+          .split(",")) {
+        upstream(upstream.trim(), intArg(args, "--threads", cores), seconds);
       }
     }
     if (mode.equals("all")) {
@@ -190,6 +198,86 @@ public final class CaBenchmark {
           Duration.ofHours(24));
       double rate = parallelRate(threads, seconds, () -> ca.signer().issue(request));
       System.out.printf("signer only (self-signed P-256 root, X.509-SVID build + sign), %d threads: %.0f certs/s%n", threads, rate);
+    }
+  }
+
+  /**
+   * An upstream signer ({@code vault-leaf}, {@code vault-intermediate}, {@code spire-leaf}, {@code spire-intermediate})
+   * issuing for pre-generated workload CSRs, {@code threads} callers at once. The test server runs in this JVM on the
+   * same cores: in leaf mode every certificate costs Gatehouse's verification of the answer plus the test server's
+   * HTTP/JSON or gRPC handling and signature, so the figure is a floor for a real upstream on its own machine only as
+   * far as that upstream is as fast as the test server; intermediate mode makes no upstream call per CSR.
+   */
+  static void upstream(String which, int threads, int seconds) throws Exception {
+    Path work = Files.createTempDirectory("gatehouse-bench-" + which);
+    List<AutoCloseable> closing = new ArrayList<>();
+    try {
+      dev.gatehouse.ca.signer.CertificateSigner signer;
+      dev.gatehouse.ca.signer.upstream.UpstreamAuthority authority;
+      if (which.startsWith("vault-")) {
+        dev.gatehouse.ca.signer.vault.VaultTestServer vault = dev.gatehouse.ca.signer.vault.VaultTestServer.start("pki",
+            new dev.gatehouse.ca.signer.upstream.UpstreamTestCa("vault", true), work);
+        closing.add(vault::close);
+        vault.role("gatehouse", new dev.gatehouse.ca.signer.vault.VaultTestServer.Role(List.of("spiffe://cluster.local/*"),
+            List.of(), false, false, Duration.ofDays(30)));
+        Path token = Files.writeString(work.resolve("vault-token"), vault.createToken(Duration.ofHours(1), true));
+        authority = new dev.gatehouse.ca.signer.vault.VaultPkiAuthority(new dev.gatehouse.ca.signer.vault.VaultSettings(
+            vault.address(), null, "pki", "gatehouse", null, vault.caBundle(), Duration.ofSeconds(2), Duration.ofSeconds(5),
+            3, Duration.ofMillis(200), Duration.ofSeconds(10), new dev.gatehouse.ca.signer.vault.VaultSettings.TokenAuth(token, null),
+            Duration.ofMinutes(1)), Clock.systemUTC());
+      } else if (which.startsWith("spire-")) {
+        dev.gatehouse.ca.signer.spire.SpireServerTestServer spire = dev.gatehouse.ca.signer.spire.SpireServerTestServer
+            .start("cluster.local", work.resolve("spire-server/private/api.sock"));
+        closing.add(spire::close);
+        if (which.endsWith("-intermediate")) {
+          Path svid = work.resolve("downstream-svid");
+          spire.issueDownstreamSvid("spiffe://cluster.local/ns/istio-system/sa/gatehouse", svid);
+          authority = new dev.gatehouse.ca.signer.spire.SpireServerAuthority(dev.gatehouse.ca.signer.spire.SpireSettings
+              .downstream("cluster.local", spire.tcpAddress(), svid, null, Duration.ofSeconds(5)));
+        } else {
+          authority = new dev.gatehouse.ca.signer.spire.SpireServerAuthority(dev.gatehouse.ca.signer.spire.SpireSettings
+              .local("cluster.local", spire.socket(), Duration.ofSeconds(5)));
+        }
+      } else {
+        throw new IllegalArgumentException("--upstreams: vault-leaf, vault-intermediate, spire-leaf or spire-intermediate, not " + which);
+      }
+      closing.add(0, authority::close);
+      if (which.endsWith("-leaf")) {
+        var leaf = new dev.gatehouse.ca.signer.upstream.UpstreamLeafSigner(authority,
+            new dev.gatehouse.ca.signer.upstream.UpstreamLeafSigner.Options(Duration.ofMinutes(5), Duration.ofSeconds(1)),
+            Clock.systemUTC());
+        leaf.maintain();
+        signer = leaf;
+      } else {
+        var intermediate = new dev.gatehouse.ca.signer.upstream.UpstreamIntermediateSigner(authority,
+            new dev.gatehouse.ca.signer.upstream.UpstreamIntermediateSigner.Options("cluster.local", Duration.ofHours(72),
+                0.5, dev.gatehouse.ca.x509.CaKeys.Algorithm.EC_P256, Duration.ofMinutes(5), Duration.ofSeconds(1)),
+            Clock.systemUTC());
+        intermediate.maintain();
+        signer = intermediate;
+      }
+      if (!signer.readiness().ready()) {
+        throw new IllegalStateException(which + " not ready: " + signer.readiness().reason());
+      }
+      SpiffeId cart = SpiffeId.of("cluster.local", "shop", "cart");
+      List<SigningRequest> requests = IntStream.range(0, 256).parallel().mapToObj(i -> {
+        KeyPair key = TestPki.ecP256();
+        return SigningRequest.workload(cart, key.getPublic(), TestPki.Csr.forKey(key).uri(cart.toString()).build(),
+            Duration.ofHours(24));
+      }).toList();
+      AtomicInteger next = new AtomicInteger();
+      dev.gatehouse.ca.signer.CertificateSigner s = signer;
+      double rate = parallelRate(threads, seconds, () -> s.issue(requests.get(next.getAndIncrement() & 255)));
+      System.out.printf("upstream %s (signer only, test server in this JVM), %d threads: %.0f certs/s%n", which, threads, rate);
+      System.out.printf("RESULT upstream=%s threads=%d certs_per_s=%.0f%n", which, threads, rate);
+    } finally {
+      for (AutoCloseable c : closing) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          System.out.println("closing: " + e);
+        }
+      }
     }
   }
 

@@ -278,6 +278,9 @@ class HelmChartTest {
       "ca:\n  spire:\n    serverId: spire/server", // a SPIFFE ID
       "xds:\n  plaintext:\n    enabled: \"no\"", // a boolean
       "xds:\n  plaintxt:\n    enabled: false",  // typo in the xds block
+      "ca:\n  overlapRoots:\n    until: 72h", // an instant, not a duration
+      "ca:\n  overlapRoots:\n    until: \"2026-12-20\"", // an instant needs its time and zone
+      "ca:\n  overlapRoots:\n    configMap: old-roots", // typo in the overlapRoots block
   })
   void schemaRefusesBadValues(String yaml) throws Exception {
     Path values = Files.createTempFile("gatehouse-bad-values", ".yaml");
@@ -412,6 +415,36 @@ class HelmChartTest {
     assertMounted(chart, "downstream-svid", spire.downstreamSvidDir().resolve("svid.pem"));
     assertThat(RenderedChart.at(volume(chart, "downstream-svid"), "secret.secretName")).isEqualTo("gatehouse-svid");
     assertThat(volumeNames(chart)).doesNotContain("spire-server-socket");
+  }
+
+  @Test
+  void overlapRootsOfAModeSwitchAreMountedAndTheirOverlapEndBinds() {
+    RenderedChart chart = RenderedChart.render(Map.of("ca.mode", "vault", "ca.vault.address", "https://vault:8200",
+        "ca.overlapRoots.configMapName", "gatehouse-overlap-roots", "ca.overlapRoots.until", "2026-12-20T00:00:00Z"));
+    ChartArguments.assertEveryGatehousePropertyBinds(chart.args());
+    CaProperties.OverlapRoots previous = ChartArguments.bind(chart.args(), "gatehouse.ca", CaProperties.class).overlapRoots();
+    assertThat(java.time.Instant.parse(previous.until())).isEqualTo(java.time.Instant.parse("2026-12-20T00:00:00Z"));
+    assertMounted(chart, "overlap-roots", previous.file().resolve("roots.pem"));
+    assertThat(RenderedChart.at(volume(chart, "overlap-roots"), "configMap.name")).isEqualTo("gatehouse-overlap-roots");
+
+    RenderedChart fromSecret = RenderedChart.render(Map.of("ca.mode", "spire",
+        "ca.overlapRoots.secretName", "old-vault-roots", "ca.overlapRoots.until", "2026-12-20T01:00:00+01:00"));
+    CaProperties.OverlapRoots secret = ChartArguments.bind(fromSecret.args(), "gatehouse.ca", CaProperties.class)
+        .overlapRoots();
+    assertThat(java.time.Instant.parse(secret.until())).isEqualTo(java.time.Instant.parse("2026-12-20T00:00:00Z"));
+    assertThat(RenderedChart.at(volume(fromSecret, "overlap-roots"), "secret.secretName")).isEqualTo("old-vault-roots");
+
+    RenderedChart none = RenderedChart.render(Map.of());
+    assertThat(none.args()).noneMatch(a -> a.startsWith("--gatehouse.ca.overlap-roots"));
+    assertThat(volumeNames(none)).doesNotContain("overlap-roots");
+
+    assertThatThrownBy(() -> RenderedChart.render(Map.of("ca.overlapRoots.configMapName", "old")))
+        .hasMessageContaining("ca.overlapRoots needs ca.overlapRoots.until");
+    assertThatThrownBy(() -> RenderedChart.render(Map.of("ca.overlapRoots.until", "2026-12-20T00:00:00Z")))
+        .hasMessageContaining("neither ca.overlapRoots.configMapName nor ca.overlapRoots.secretName");
+    assertThatThrownBy(() -> RenderedChart.render(Map.of("ca.overlapRoots.configMapName", "a",
+        "ca.overlapRoots.secretName", "b", "ca.overlapRoots.until", "2026-12-20T00:00:00Z")))
+        .hasMessageContaining("not both");
   }
 
   @Test

@@ -160,7 +160,7 @@ class VaultPkiSignerTest {
   }
 
   @Test
-  void aRefusedLoginIsAClearErrorAndNothingIsIssued() throws Exception {
+  void aRefusedLoginIsAClearErrorNothingIsIssuedAndALaterLoginRecovers() throws Exception {
     Path jwt = Files.writeString(dir.resolve("token"), "eyJ.some-other-token");
     vault.kubernetesRole("gatehouse", "eyJ.projected.sa-token");
     UpstreamLeafSigner signer = leafSigner(settings(new VaultSettings.KubernetesAuth("kubernetes", "gatehouse", jwt)));
@@ -170,6 +170,18 @@ class VaultPkiSignerTest {
     assertThat(signer.readiness().ready()).isFalse();
     assertThat(signer.readiness().reason()).contains("Vault login failed (kubernetes auth at auth/kubernetes, role gatehouse)");
     assertThat(vault.received("pki/sign/gatehouse")).isEmpty();
+
+    // Fixed on the Kubernetes side (kubelet writes the right projected token): the next probe logs in again, re-reading
+    // the file, and the CA recovers without a restart.
+    int refusedLogins = vault.received("auth/kubernetes/login").size();
+    Files.writeString(jwt, "eyJ.projected.sa-token");
+    waitUntil(() -> {
+      signer.maintain();
+      return signer.readiness().ready();
+    }, Duration.ofSeconds(5));
+    assertThat(vault.received("auth/kubernetes/login")).hasSizeGreaterThan(refusedLogins)
+        .last().satisfies(login -> assertThat(login.body()).containsEntry("jwt", "eyJ.projected.sa-token"));
+    assertThat(signer.sign(cartRequest(TestPki.ecP256()))).isNotEmpty();
   }
 
   @Test

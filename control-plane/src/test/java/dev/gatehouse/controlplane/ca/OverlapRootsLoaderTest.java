@@ -22,8 +22,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code gatehouse.ca.previous-roots.*}: what wraps the signer, and every input that refuses the start. */
-class PreviousRootsLoaderTest {
+/** {@code gatehouse.ca.overlap-roots.*}: what wraps the signer, and every input that refuses the start. */
+class OverlapRootsLoaderTest {
   @TempDir Path dir;
   private final MutableClock clock = MutableClock.startingNow();
   private SelfSignedSigner current;
@@ -38,7 +38,7 @@ class PreviousRootsLoaderTest {
   }
 
   private CertificateSigner wrap(Path file, String until) {
-    return PreviousRootsLoader.wrap(current, new CaProperties.PreviousRoots(file, until), clock);
+    return OverlapRootsLoader.wrap(current, new CaProperties.OverlapRoots(file, until), clock);
   }
 
   private String in(Duration d) {
@@ -88,7 +88,7 @@ class PreviousRootsLoaderTest {
   void badInputRefusesTheStartNamingTheProperty() throws Exception {
     Path good = Files.writeString(dir.resolve("old-root.pem"), old.trustBundle().pem());
     assertThatThrownBy(() -> wrap(dir.resolve("missing.pem"), in(Duration.ofDays(1))))
-        .hasMessageContaining("gatehouse.ca.previous-roots.file").hasMessageContaining("missing.pem")
+        .hasMessageContaining("gatehouse.ca.overlap-roots.file").hasMessageContaining("missing.pem")
         .hasMessageContaining("cannot be read");
     Path unreadable = Files.writeString(dir.resolve("unreadable.pem"), old.trustBundle().pem());
     unreadable.toFile().setReadable(false);
@@ -109,8 +109,8 @@ class PreviousRootsLoaderTest {
         TestPki.ecP256().getPublic(), null, Duration.ofHours(1)), clock.instant()).get(0);
     Path leafFile = Files.writeString(dir.resolve("leaf.pem"), PemCodec.encodeCertificate(leaf));
     assertThatThrownBy(() -> wrap(leafFile, in(Duration.ofDays(1)))).hasMessageContaining("is not a CA certificate");
-    assertThatThrownBy(() -> wrap(good, null)).hasMessageContaining("gatehouse.ca.previous-roots.until");
-    assertThatThrownBy(() -> wrap(null, in(Duration.ofDays(1)))).hasMessageContaining("gatehouse.ca.previous-roots.file");
+    assertThatThrownBy(() -> wrap(good, null)).hasMessageContaining("gatehouse.ca.overlap-roots.until");
+    assertThatThrownBy(() -> wrap(null, in(Duration.ofDays(1)))).hasMessageContaining("gatehouse.ca.overlap-roots.file");
     assertThatThrownBy(() -> wrap(good, "72h")).hasMessageContaining("'72h' is not an ISO-8601 instant");
   }
 
@@ -118,11 +118,11 @@ class PreviousRootsLoaderTest {
   void theSpringPropertiesBind() {
     var ca = new org.springframework.boot.context.properties.bind.Binder(
         new org.springframework.boot.context.properties.source.MapConfigurationPropertySource(java.util.Map.of(
-            "gatehouse.ca.previous-roots.file", "/etc/gatehouse/previous-roots",
-            "gatehouse.ca.previous-roots.until", "2026-12-20T00:00:00Z")))
+            "gatehouse.ca.overlap-roots.file", "/etc/gatehouse/overlap-roots",
+            "gatehouse.ca.overlap-roots.until", "2026-12-20T00:00:00Z")))
         .bindOrCreate("gatehouse.ca", CaProperties.class);
-    assertThat(ca.previousRoots().file()).isEqualTo(Path.of("/etc/gatehouse/previous-roots"));
-    assertThat(ca.previousRoots().until()).isEqualTo("2026-12-20T00:00:00Z");
+    assertThat(ca.overlapRoots().file()).isEqualTo(Path.of("/etc/gatehouse/overlap-roots"));
+    assertThat(ca.overlapRoots().until()).isEqualTo("2026-12-20T00:00:00Z");
     assertThat(List.of(ca.mode())).containsExactly(CaMode.AUTO);
   }
 }
