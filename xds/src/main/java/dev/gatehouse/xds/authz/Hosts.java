@@ -9,6 +9,6 @@ final class Hosts implements PermissionAttribute.PerValue {
   @Override
   public Permission permission(String key, String value, ChainTarget target) throws Unavailable {
     target.requireHttp(key);
-    return Permission.newBuilder().setHeader(Matchers.host(":authority", value)).build();
+    return Permission.newBuilder().setHeader(Matchers.host(":authority", value, target)).build();
   }
 }

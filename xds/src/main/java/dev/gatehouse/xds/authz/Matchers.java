@@ -87,6 +87,52 @@ final class Matchers {
     return h.setStringMatch(exact(v, false)).build();
   }
 
+  /**
+   * {@link #header} for the chain: on proxyless gRPC the header matcher's older oneof fields ({@code exact_match},
+   * {@code prefix_match}, {@code suffix_match}, {@code safe_regex_match}) instead of {@code string_match}. gRPC
+   * C-core's RBAC filter (1.51, Debian's python3-grpcio) NACKs a Listener whose HeaderMatcher uses
+   * {@code string_match} ("invalid route header matcher specified"); grpc-java and C-core both parse the older
+   * fields, which Envoy's sidecar chains keep in Istio's {@code string_match} form.
+   */
+  static HeaderMatcher header(String name, String v, ChainTarget target) {
+    return target.proxyless() ? grpcHeader(header(name, v)) : header(name, v);
+  }
+
+  /** {@link #host} for the chain; see {@link #header(String, String, ChainTarget)}. */
+  static HeaderMatcher host(String name, String v, ChainTarget target) {
+    return target.proxyless() ? grpcHeader(host(name, v)) : host(name, v);
+  }
+
+  /** The same match without {@code string_match}; case-insensitive matches become an RE2 {@code (?i)} regex. */
+  static HeaderMatcher grpcHeader(HeaderMatcher h) {
+    if (!h.hasStringMatch()) {
+      return h;
+    }
+    StringMatcher m = h.getStringMatch();
+    HeaderMatcher.Builder b = h.toBuilder().clearStringMatch();
+    if (m.getIgnoreCase()) {
+      String literal = switch (m.getMatchPatternCase()) {
+        case EXACT -> "^" + quote(m.getExact()) + "$";
+        case PREFIX -> "^" + quote(m.getPrefix()) + ".*";
+        case SUFFIX -> ".*" + quote(m.getSuffix()) + "$";
+        default -> null;
+      };
+      if (literal == null) {
+        return h;
+      }
+      return b.setSafeRegexMatch(io.envoyproxy.envoy.type.matcher.v3.RegexMatcher.newBuilder()
+          .setRegex("(?i)" + literal)).build();
+    }
+    return switch (m.getMatchPatternCase()) {
+      case EXACT -> b.setExactMatch(m.getExact()).build();
+      case PREFIX -> b.setPrefixMatch(m.getPrefix()).build();
+      case SUFFIX -> b.setSuffixMatch(m.getSuffix()).build();
+      case CONTAINS -> b.setContainsMatch(m.getContains()).build();
+      case SAFE_REGEX -> b.setSafeRegexMatch(m.getSafeRegex()).build();
+      default -> h;
+    };
+  }
+
   /** Istio HostMatcher: like {@link #header} but case-insensitive, since hosts are. */
   static HeaderMatcher host(String name, String v) {
     HeaderMatcher.Builder h = HeaderMatcher.newBuilder().setName(name);

@@ -9,6 +9,6 @@ final class Methods implements PermissionAttribute.PerValue {
   @Override
   public Permission permission(String key, String value, ChainTarget target) throws Unavailable {
     target.requireHttp(key);
-    return Permission.newBuilder().setHeader(Matchers.header(":method", value)).build();
+    return Permission.newBuilder().setHeader(Matchers.header(":method", value, target)).build();
   }
 }

@@ -15,6 +15,6 @@ final class RequestHeaders implements PrincipalAttribute.PerValue {
       // grpc-java rejects these header names in RBAC (it would NACK the listener).
       throw new Unavailable("header \"" + name + "\" cannot be matched by proxyless gRPC");
     }
-    return Principal.newBuilder().setHeader(Matchers.header(name, value)).build();
+    return Principal.newBuilder().setHeader(Matchers.header(name, value, target)).build();
   }
 }
