@@ -21,6 +21,7 @@ import sys
 import threading
 
 import grpc
+import grpc.experimental
 
 PREFIX = "@@ "
 DEFAULT_SERVICE = "gatehouse.it.Echo"
@@ -109,7 +110,7 @@ def server(pod, ip, ports):
 
 def new_channel(target):
     if target.startswith("xds:"):
-        return grpc.secure_channel(target, grpc.xds_channel_credentials(grpc.insecure_channel_credentials()))
+        return grpc.secure_channel(target, grpc.xds_channel_credentials(grpc.experimental.insecure_channel_credentials()))
     return grpc.insecure_channel(target)
 
 

@@ -174,6 +174,32 @@ public final class ProxylessMesh implements AutoCloseable {
     return track(new Workload(pod, null, null, WorkloadProcess.client(pod.name(), bootstrap, target)));
   }
 
+  /**
+   * A gRPC C-core (python3-grpcio) xDS server pod serving every port in {@code ports} on its IP, behind its agent's
+   * xDS proxy like the grpc-java pods. {@code createPod=false} for a pod already in the cluster (the examples mesh).
+   */
+  public Workload startCcoreServer(MeshPod pod, Duration certTtl, List<Integer> ports, boolean createPod)
+      throws Exception {
+    String portList = String.join(",", ports.stream().map(String::valueOf).toList());
+    return startCcore(pod, certTtl, createPod, List.of("server", pod.name(), pod.ip(), portList));
+  }
+
+  /** A gRPC C-core client pod with an {@code xds:///} channel to {@code target}, behind its agent's xDS proxy. */
+  public Workload startCcoreClient(MeshPod pod, String target, Duration certTtl) throws Exception {
+    return startCcore(pod, certTtl, true, List.of("client", target));
+  }
+
+  private Workload startCcore(MeshPod pod, Duration certTtl, boolean createPod, List<String> args) throws Exception {
+    if (createPod) {
+      cluster.pod(pod);
+    }
+    WorkloadAgent agent = agent(pod, certTtl, pod.serviceAccount());
+    XdsProxy proxy = xdsProxy(pod, agent.certificateDir());
+    Path bootstrap = bootstrap(pod, proxy.address(), agent.certificateDir());
+    WorkloadProcess process = WorkloadProcess.ccore(pod.name(), bootstrap, args);
+    return track(new Workload(pod, agent, proxy, process));
+  }
+
   public WorkloadAgent agent(MeshPod pod, Duration certTtl) throws Exception {
     return agent(pod, certTtl, pod.serviceAccount());
   }

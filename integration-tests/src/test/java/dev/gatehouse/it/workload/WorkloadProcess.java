@@ -79,6 +79,44 @@ public final class WorkloadProcess implements AutoCloseable {
     }
   }
 
+  /** The Debian interpreter with python3-grpcio (gRPC C-core); not whatever {@code python3} is first on PATH. */
+  public static final Path SYSTEM_PYTHON = Path.of("/usr/bin/python3");
+
+  /**
+   * A gRPC C-core workload: {@code ccore/ccore_workload.py} (same line protocol as {@link WorkloadMain}) under
+   * {@link #SYSTEM_PYTHON} in isolated mode ({@code -I}: no PYTHONPATH, no user site), with its xDS bootstrap in
+   * {@code GRPC_XDS_BOOTSTRAP}. C-core's log (GRPC_VERBOSITY=INFO) goes to the log file.
+   *
+   * @param args {@code server <pod> <ip> <port>[,<port>...]} or {@code client <target>}
+   */
+  public static WorkloadProcess ccore(String name, Path bootstrap, List<String> args) {
+    List<String> command = new ArrayList<>(List.of(SYSTEM_PYTHON.toString(), "-I", "-u", ccoreScript().toString()));
+    command.addAll(args);
+    try {
+      Files.createDirectories(LOG_DIR);
+      Path log = LOG_DIR.resolve(name + "-ccore-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".log");
+      ProcessBuilder builder = new ProcessBuilder(command).redirectError(log.toFile());
+      builder.environment().remove("GRPC_XDS_BOOTSTRAP_CONFIG");
+      builder.environment().put("GRPC_XDS_BOOTSTRAP", bootstrap.toAbsolutePath().toString());
+      builder.environment().put("GRPC_VERBOSITY", "INFO");
+      return new WorkloadProcess(name, builder.start(), log);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start C-core workload " + name, e);
+    }
+  }
+
+  private static Path ccoreScript() {
+    var url = WorkloadProcess.class.getResource("/ccore/ccore_workload.py");
+    if (url == null) {
+      throw new IllegalStateException("ccore/ccore_workload.py is not on the test class path");
+    }
+    try {
+      return Path.of(url.toURI());
+    } catch (java.net.URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private static String javaExecutable() {
     return ProcessHandle.current().info().command()
         .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -158,6 +196,11 @@ public final class WorkloadProcess implements AutoCloseable {
   /** The call on a fresh channel: a new connection and TLS handshake with the current certificate files. */
   public CallResult callOnNewConnection(String method) {
     return command("CALL_FRESH " + method);
+  }
+
+  /** C-core workloads only: {@code CALL_TO <target> <method>}, a call on the client's channel to another target. */
+  public CallResult callTo(String target, String method) {
+    return command("CALL_TO " + target + " " + method);
   }
 
   private CallResult command(String command) {
