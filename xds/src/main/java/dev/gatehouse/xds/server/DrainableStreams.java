@@ -10,10 +10,12 @@ import io.envoyproxy.envoy.service.endpoint.v3.EndpointDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.listener.v3.ListenerDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.route.v3.RouteDiscoveryServiceGrpc;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Keeps a handle on every open discovery stream so that a draining replica can end them one by one
@@ -25,6 +27,42 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class DrainableStreams {
   private final Set<Tracked<?>> open = ConcurrentHashMap.newKeySet();
+  private final Set<FlowControlledResponses<?>> flows = ConcurrentHashMap.newKeySet();
+  private final ResponseBudget budget;
+  private final AtomicLong stalled = new AtomicLong();
+
+  DrainableStreams(ResponseBudget budget) {
+    this.budget = budget;
+  }
+
+  ResponseBudget budget() {
+    return budget;
+  }
+
+  long stalledBytes() {
+    return stalled.get();
+  }
+
+  /** Writes off the budget the bytes of streams whose peer has not read for {@code stallNanos}; forgets closed ones. */
+  void sweep(long stallNanos) {
+    for (FlowControlledResponses<?> f : flows) {
+      if (f.isClosed()) {
+        flows.remove(f);
+      } else {
+        f.writeOffIfStalled(stallNanos);
+      }
+    }
+  }
+
+  /** The response side of a stream, sent only while ready and within the budget. */
+  private <R extends com.google.protobuf.Message> StreamObserver<R> flow(StreamObserver<R> out) {
+    if (!(out instanceof ServerCallStreamObserver<R> call)) {
+      return out;
+    }
+    FlowControlledResponses<R> f = new FlowControlledResponses<>(call, budget, stalled);
+    flows.add(f);
+    return f;
+  }
 
   List<XdsServer.OpenStream> open() {
     return List.copyOf(open);
@@ -92,12 +130,12 @@ final class DrainableStreams {
     return AggregatedDiscoveryServiceGrpc.bindService(new AggregatedDiscoveryServiceGrpc.AsyncService() {
       @Override
       public StreamObserver<DiscoveryRequest> streamAggregatedResources(StreamObserver<DiscoveryResponse> out) {
-        return track(d.streamAggregatedResources(out));
+        return track(d.streamAggregatedResources(flow(out)));
       }
 
       @Override
       public StreamObserver<DeltaDiscoveryRequest> deltaAggregatedResources(StreamObserver<DeltaDiscoveryResponse> out) {
-        return track(d.deltaAggregatedResources(out));
+        return track(d.deltaAggregatedResources(flow(out)));
       }
     });
   }
@@ -106,12 +144,12 @@ final class DrainableStreams {
     return ClusterDiscoveryServiceGrpc.bindService(new ClusterDiscoveryServiceGrpc.AsyncService() {
       @Override
       public StreamObserver<DiscoveryRequest> streamClusters(StreamObserver<DiscoveryResponse> out) {
-        return track(d.streamClusters(out));
+        return track(d.streamClusters(flow(out)));
       }
 
       @Override
       public StreamObserver<DeltaDiscoveryRequest> deltaClusters(StreamObserver<DeltaDiscoveryResponse> out) {
-        return track(d.deltaClusters(out));
+        return track(d.deltaClusters(flow(out)));
       }
 
       @Override
@@ -125,12 +163,12 @@ final class DrainableStreams {
     return EndpointDiscoveryServiceGrpc.bindService(new EndpointDiscoveryServiceGrpc.AsyncService() {
       @Override
       public StreamObserver<DiscoveryRequest> streamEndpoints(StreamObserver<DiscoveryResponse> out) {
-        return track(d.streamEndpoints(out));
+        return track(d.streamEndpoints(flow(out)));
       }
 
       @Override
       public StreamObserver<DeltaDiscoveryRequest> deltaEndpoints(StreamObserver<DeltaDiscoveryResponse> out) {
-        return track(d.deltaEndpoints(out));
+        return track(d.deltaEndpoints(flow(out)));
       }
 
       @Override
@@ -144,12 +182,12 @@ final class DrainableStreams {
     return ListenerDiscoveryServiceGrpc.bindService(new ListenerDiscoveryServiceGrpc.AsyncService() {
       @Override
       public StreamObserver<DiscoveryRequest> streamListeners(StreamObserver<DiscoveryResponse> out) {
-        return track(d.streamListeners(out));
+        return track(d.streamListeners(flow(out)));
       }
 
       @Override
       public StreamObserver<DeltaDiscoveryRequest> deltaListeners(StreamObserver<DeltaDiscoveryResponse> out) {
-        return track(d.deltaListeners(out));
+        return track(d.deltaListeners(flow(out)));
       }
 
       @Override
@@ -163,12 +201,12 @@ final class DrainableStreams {
     return RouteDiscoveryServiceGrpc.bindService(new RouteDiscoveryServiceGrpc.AsyncService() {
       @Override
       public StreamObserver<DiscoveryRequest> streamRoutes(StreamObserver<DiscoveryResponse> out) {
-        return track(d.streamRoutes(out));
+        return track(d.streamRoutes(flow(out)));
       }
 
       @Override
       public StreamObserver<DeltaDiscoveryRequest> deltaRoutes(StreamObserver<DeltaDiscoveryResponse> out) {
-        return track(d.deltaRoutes(out));
+        return track(d.deltaRoutes(flow(out)));
       }
 
       @Override

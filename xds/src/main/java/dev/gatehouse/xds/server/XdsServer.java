@@ -16,9 +16,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -32,8 +34,9 @@ public final class XdsServer implements AutoCloseable {
   private final XdsPushCoordinator coordinator;
   private final ScheduledExecutorService scheduler;
   private final ExecutorService initialConfigs;
+  private final ExecutorService budgetWakeups;
   private final List<ServerServiceDefinition> services;
-  private final DrainableStreams drainable = new DrainableStreams();
+  private final DrainableStreams drainable;
 
   private XdsServer(Builder b) {
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -41,6 +44,15 @@ public final class XdsServer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+    Executor wakeups = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "xds-response-budget");
+      t.setDaemon(true);
+      return t;
+    });
+    this.budgetWakeups = (ExecutorService) wakeups;
+    this.drainable = new DrainableStreams(new ResponseBudget(b.responseBudgetBytes, wakeups));
+    long stallNanos = b.stallAfter.toNanos();
+    scheduler.scheduleWithFixedDelay(() -> drainable.sweep(stallNanos), 1, 1, TimeUnit.SECONDS);
     AtomicInteger n = new AtomicInteger();
     this.initialConfigs = Executors.newFixedThreadPool(b.initialConfigThreads, r -> {
       Thread t = new Thread(r, "xds-initial-config-" + n.incrementAndGet());
@@ -100,6 +112,32 @@ public final class XdsServer implements AutoCloseable {
   public interface OpenStream {
     /** Ends the stream (the proxy sees it closed with status OK); false when it had ended already. */
     boolean end();
+  }
+
+  /**
+   * Bytes of responses handed to gRPC and not yet drained by the transport, over all streams (at most about
+   * {@link Builder#responseBudget(long)}, plus one response when a single one is larger than the budget).
+   */
+  public long responseBytesInFlight() {
+    return drainable.budget().used();
+  }
+
+  /** The highest {@link #responseBytesInFlight()} seen since start. */
+  public long responseBytesInFlightPeak() {
+    return drainable.budget().peak();
+  }
+
+  /** Streams waiting for the response budget right now. */
+  public int streamsWaitingForBudget() {
+    return drainable.budget().waiting();
+  }
+
+  /**
+   * Bytes held by streams whose peer stopped reading (unready for longer than {@link Builder#stallAfter}), written off
+   * the budget so that they do not hold the others back; each such stream pins at most the response it was last sent.
+   */
+  public long stalledResponseBytes() {
+    return drainable.stalledBytes();
   }
 
   public List<ProxySyncStatus> syncStatus() {
@@ -170,11 +208,15 @@ public final class XdsServer implements AutoCloseable {
   public void close() {
     coordinator.close();
     initialConfigs.shutdownNow();
+    budgetWakeups.shutdownNow();
     scheduler.shutdownNow();
   }
 
   /** Settings; defaults follow istiod where it has one. Not thread-safe. */
   public static final class Builder {
+    /** 64 MiB. */
+    public static final long DEFAULT_RESPONSE_BUDGET = 64L << 20;
+
     private final ProxyConfigGenerator generator;
     private MeshSnapshot initial = MeshSnapshot.empty(MeshConfig.defaults());
     private Duration nackBackoff = Duration.ofSeconds(30);
@@ -183,6 +225,8 @@ public final class XdsServer implements AutoCloseable {
     private XdsServerEvents events = XdsServerEvents.NONE;
     private XdsCallerAuthenticator callers = XdsCallerAuthenticator.spiffeCertificates();
     private Clock clock = Clock.systemUTC();
+    private long responseBudgetBytes = DEFAULT_RESPONSE_BUDGET;
+    private Duration stallAfter = Duration.ofSeconds(10);
 
     private Builder(ProxyConfigGenerator generator) {
       this.generator = Objects.requireNonNull(generator, "generator");
@@ -229,6 +273,30 @@ public final class XdsServer implements AutoCloseable {
     /** How callers on a TLS server are authenticated; by default the client certificate's SPIFFE ID. */
     public Builder callerAuthenticator(XdsCallerAuthenticator a) {
       this.callers = Objects.requireNonNull(a);
+      return this;
+    }
+
+    /**
+     * The bytes of responses all streams together may have handed to gRPC and not yet drained (serialized into direct
+     * buffers); a stream finding it spent waits, first come first served. Default {@value #DEFAULT_RESPONSE_BUDGET}.
+     */
+    public Builder responseBudget(long bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException("responseBudget must be >= 1 byte: " + bytes);
+      }
+      this.responseBudgetBytes = bytes;
+      return this;
+    }
+
+    /**
+     * After how long unready a stream's bytes are written off the budget (its peer does not read), so that stuck
+     * proxies cannot starve the others. Default 10 s.
+     */
+    public Builder stallAfter(Duration d) {
+      if (d.isNegative()) {
+        throw new IllegalArgumentException("stallAfter must be >= 0: " + d);
+      }
+      this.stallAfter = d;
       return this;
     }
 
