@@ -266,7 +266,7 @@ class CcoreMeshEndToEndTest {
   private static List<JsonObject> streamsOf(Workload w) throws Exception {
     List<JsonObject> out = new ArrayList<>();
     for (JsonElement e : syncz()) {
-      if (e.getAsJsonObject().get("workload").getAsString().equals(NS + "/" + w.pod().name())) {
+      if (e.getAsJsonObject().get("workload").getAsString().equals(w.pod().namespace() + "/" + w.pod().name())) {
         out.add(e.getAsJsonObject());
       }
     }
@@ -528,5 +528,84 @@ class CcoreMeshEndToEndTest {
     });
     old.close();
     ccServer = replacement;
+  }
+
+  @Test
+  @Order(6)
+  void bundledExamplesMeshIsServedToCcoreAndEnforced() throws Exception {
+    // The bundled examples/ mesh, every object as the files hold it (their pods are on 127.0.0.x), loaded into the
+    // same API server; C-core servers run as its two proxyless pods (cart-0, ledger-0), C-core clients as new
+    // proxyless pods with the frontend's and the payments API's service accounts.
+    Path examples = Path.of("..", "examples").toAbsolutePath().normalize();
+    int loaded = loadExamples(examples);
+    Workload cart = mesh.startCcoreServer(new MeshPod("shop", "cart-0", "cart", "127.0.0.12",
+        Map.of("app", "cart", "version", "v1", "security.istio.io/tlsMode", "istio"), 7070), TTL, List.of(7070), false);
+    Workload ledger = mesh.startCcoreServer(new MeshPod("payments", "ledger-0", "ledger", "127.0.0.22",
+        Map.of("app", "ledger", "version", "v1", "security.istio.io/tlsMode", "istio"), 9090), TTL, List.of(9090),
+        false);
+    String cartTarget = ProxylessMesh.target("shop", "cart", 7070);
+    String ledgerTarget = ProxylessMesh.target("payments", "ledger", 9090);
+    Workload shopClient = mesh.startCcoreClient(new MeshPod("shop", "frontend-grpc-0", "frontend", "127.0.3.60",
+        Map.of("app", "frontend-grpc"), 0), cartTarget, TTL);
+    Workload paymentsClient = mesh.startCcoreClient(new MeshPod("payments", "payments-grpc-0", "payments-api",
+        "127.0.3.61", Map.of("app", "payments-grpc"), 0), ledgerTarget, TTL);
+    Workload legacyClient = mesh.startCcoreClient(new MeshPod("legacy", "reports-grpc-0", "reports", "127.0.3.62",
+        Map.of("app", "reports-grpc"), 0), cartTarget, TTL);
+    for (Workload w : List.of(cart, ledger)) {
+      w.process().expectLine("STARTED", CONVERGE);
+    }
+
+    // shop/cart-from-frontend: the frontend's identity may call /shop.cart.v1.Cart/*.
+    CallResult cartOk = okCall(shopClient.process(), "/shop.cart.v1.Cart/GetCart");
+    assertThat(cartOk.pod()).isEqualTo("cart-0");
+    assertThat(cartOk.peerSeenByServer()).isEqualTo("spiffe://cluster.local/ns/shop/sa/frontend");
+    // The mesh-wide STRICT of examples/mesh: the cart, serving mTLS above, refuses a plaintext caller.
+    try (PlaintextCaller plaintext = new PlaintextCaller(cart.pod().ip(), 7070)) {
+      CallResult refused = plaintext.call(Echo.CALL);
+      assertThat(refused.ok()).as("plaintext to cart under mesh STRICT: " + refused.raw()).isFalse();
+      assertThat(refused.code()).as(refused.raw()).isEqualTo("UNAVAILABLE");
+    }
+    deniedCall(() -> shopClient.process().call("/shop.cart.v1.Admin/Reset"), "frontend -> cart outside Cart/*");
+    // payments/ledger-from-payments-api: only the payments API, never Purge; allow-nothing for everyone else.
+    CallResult post = okCall(paymentsClient.process(), "/payments.ledger.v1.Ledger/Post");
+    assertThat(post.pod()).isEqualTo("ledger-0");
+    deniedCall(() -> paymentsClient.process().call("/payments.ledger.v1.Ledger/Purge"), "payments-api -> Purge");
+    deniedCall(() -> shopClient.process().callTo(ledgerTarget, "/payments.ledger.v1.Ledger/Post"),
+        "frontend -> ledger");
+    // shop/deny-legacy: nothing from legacy reaches the storefront (the client is mTLS, its identity is known).
+    deniedCall(() -> legacyClient.process().call("/shop.cart.v1.Cart/GetCart"), "legacy reports -> cart");
+    assertThat(ackedTypes(cart).keySet()).as("cart's ACKed types").contains(XDS_TYPES.get(0));
+    assertThat(ackedTypes(ledger).keySet()).as("ledger's ACKed types").contains(XDS_TYPES.get(0));
+
+    assertThat(ackedTypes(shopClient).keySet()).containsAll(XDS_TYPES);
+    assertThat(ackedTypes(paymentsClient).keySet()).containsAll(XDS_TYPES);
+    System.out.printf("CCORE 6: examples mesh (%d objects) served to C-core: cart and ledger enforce its policies;"
+        + " client in shop ACKed %s%n", loaded, ackedTypes(shopClient));
+  }
+
+  /** Loads every document of examples/**.yaml: Namespaces first, then the rest in file order. */
+  private static int loadExamples(Path dir) throws Exception {
+    List<String> docs = new ArrayList<>();
+    try (var files = java.nio.file.Files.walk(dir)) {
+      for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
+        for (String doc : java.nio.file.Files.readString(f).split("(?m)^---\\s*$")) {
+          if (doc.contains("kind:")) {
+            docs.add(doc);
+          }
+        }
+      }
+    }
+    docs.sort(java.util.Comparator.comparing(d -> d.contains("kind: Namespace") ? 0 : 1));
+    var client = mesh.cluster().client();
+    for (String doc : docs) {
+      if (doc.contains("apiVersion: security.istio.io/") || doc.contains("apiVersion: networking.istio.io/")) {
+        mesh.cluster().apply(doc);
+      } else {
+        io.fabric8.kubernetes.api.model.HasMetadata r = client.getKubernetesSerialization().unmarshal(doc);
+        client.resource(r).createOr(io.fabric8.kubernetes.client.dsl.NonDeletingOperation::update);
+      }
+    }
+    assertThat(docs).as("examples/ documents").hasSizeGreaterThan(30);
+    return docs.size();
   }
 }
