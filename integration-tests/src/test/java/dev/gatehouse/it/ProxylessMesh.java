@@ -126,8 +126,21 @@ public final class ProxylessMesh implements AutoCloseable {
 
   /** A server pod whose certificate is genuine but for {@code certServiceAccount}, not necessarily its own. */
   public Workload startServer(MeshPod pod, Duration certTtl, String certServiceAccount) throws Exception {
+    return startServer(pod, certTtl, certServiceAccount, WorkloadAgent.RootSource.PINNED);
+  }
+
+  /**
+   * A server pod whose agent installs roots as {@code roots} says; {@link WorkloadAgent.RootSource#CA_ANSWER} follows a
+   * CA root rotation as istio-agent does (trust re-read from the namespace's {@code istio-ca-root-cert} ConfigMap).
+   */
+  public Workload startServer(MeshPod pod, Duration certTtl, WorkloadAgent.RootSource roots) throws Exception {
+    return startServer(pod, certTtl, pod.serviceAccount(), roots);
+  }
+
+  private Workload startServer(MeshPod pod, Duration certTtl, String certServiceAccount, WorkloadAgent.RootSource roots)
+      throws Exception {
     cluster.pod(pod);
-    WorkloadAgent agent = agent(pod, certTtl, certServiceAccount);
+    WorkloadAgent agent = agent(pod, certTtl, certServiceAccount, roots);
     XdsProxy proxy = xdsProxy(pod, agent.certificateDir());
     Path bootstrap = bootstrap(pod, proxy.address(), agent.certificateDir());
     WorkloadProcess process = WorkloadProcess.server(pod.name(), bootstrap, pod.ip(), pod.port());
@@ -150,8 +163,19 @@ public final class ProxylessMesh implements AutoCloseable {
   /** {@link #startClient(MeshPod, String, Duration, String)} with the xDS path chosen. */
   public Workload startClient(MeshPod pod, String target, Duration certTtl, String certServiceAccount, XdsPath xds)
       throws Exception {
+    return startClient(pod, target, certTtl, certServiceAccount, xds, WorkloadAgent.RootSource.PINNED);
+  }
+
+  /** A client pod whose agent installs roots as {@code roots} says (see {@link #startServer(MeshPod, Duration, WorkloadAgent.RootSource)}). */
+  public Workload startClient(MeshPod pod, String target, Duration certTtl, WorkloadAgent.RootSource roots)
+      throws Exception {
+    return startClient(pod, target, certTtl, pod.serviceAccount(), XdsPath.AGENT_PROXY, roots);
+  }
+
+  private Workload startClient(MeshPod pod, String target, Duration certTtl, String certServiceAccount, XdsPath xds,
+      WorkloadAgent.RootSource roots) throws Exception {
     cluster.pod(pod);
-    WorkloadAgent agent = agent(pod, certTtl, certServiceAccount);
+    WorkloadAgent agent = agent(pod, certTtl, certServiceAccount, roots);
     XdsProxy proxy = xds == XdsPath.AGENT_PROXY ? xdsProxy(pod, agent.certificateDir()) : null;
     Path bootstrap = bootstrap(pod, proxy == null ? gatehouse.plaintextXdsAddress() : proxy.address(),
         agent.certificateDir());
@@ -189,36 +213,15 @@ public final class ProxylessMesh implements AutoCloseable {
     return startCcore(pod, certTtl, true, List.of("client", target));
   }
 
-  /**
-   * A grpc-js ({@code @grpc/grpc-js-xds}) xDS server pod serving every port in {@code ports} on its IP, behind its
-   * agent's xDS proxy like the grpc-java and C-core pods.
-   */
-  public Workload startGrpcJsServer(MeshPod pod, Duration certTtl, List<Integer> ports) throws Exception {
-    String portList = String.join(",", ports.stream().map(String::valueOf).toList());
-    List<String> args = List.of("server", pod.name(), pod.ip(), portList);
-    return startExternal(pod, certTtl, true, bootstrap -> WorkloadProcess.grpcJs(pod.name(), bootstrap, args));
-  }
-
-  /** A grpc-js client pod with an {@code xds:///} channel to {@code target}, behind its agent's xDS proxy. */
-  public Workload startGrpcJsClient(MeshPod pod, String target, Duration certTtl) throws Exception {
-    return startExternal(pod, certTtl, true,
-        bootstrap -> WorkloadProcess.grpcJs(pod.name(), bootstrap, List.of("client", target)));
-  }
-
   private Workload startCcore(MeshPod pod, Duration certTtl, boolean createPod, List<String> args) throws Exception {
-    return startExternal(pod, certTtl, createPod, bootstrap -> WorkloadProcess.ccore(pod.name(), bootstrap, args));
-  }
-
-  /** A pod whose application is not a grpc-java JVM: same agent, proxy and bootstrap, its own launcher. */
-  private Workload startExternal(MeshPod pod, Duration certTtl, boolean createPod,
-      java.util.function.Function<Path, WorkloadProcess> launch) throws Exception {
     if (createPod) {
       cluster.pod(pod);
     }
     WorkloadAgent agent = agent(pod, certTtl, pod.serviceAccount());
     XdsProxy proxy = xdsProxy(pod, agent.certificateDir());
     Path bootstrap = bootstrap(pod, proxy.address(), agent.certificateDir());
-    return track(new Workload(pod, agent, proxy, launch.apply(bootstrap)));
+    WorkloadProcess process = WorkloadProcess.ccore(pod.name(), bootstrap, args);
+    return track(new Workload(pod, agent, proxy, process));
   }
 
   public WorkloadAgent agent(MeshPod pod, Duration certTtl) throws Exception {
@@ -226,12 +229,19 @@ public final class ProxylessMesh implements AutoCloseable {
   }
 
   private WorkloadAgent agent(MeshPod pod, Duration certTtl, String serviceAccount) throws Exception {
+    return agent(pod, certTtl, serviceAccount, WorkloadAgent.RootSource.PINNED);
+  }
+
+  private WorkloadAgent agent(MeshPod pod, Duration certTtl, String serviceAccount, WorkloadAgent.RootSource roots)
+      throws Exception {
     CaEndpoint ca = new CaEndpoint("127.0.0.1", gatehouse.securePort(), GatehouseUnderTest.CA_AUTHORITY,
         gatehouse.rootCertFor(pod.namespace(), Duration.ofSeconds(20)));
     WorkloadAgent agent = new WorkloadAgent(
         new WorkloadIdentity(TRUST_DOMAIN, pod.namespace(), serviceAccount), ca,
         () -> tokens.mint(pod.namespace(), serviceAccount, CA_AUDIENCES, Duration.ofHours(1)),
-        certTtl, podDir(pod).resolve("certs"), Clock.systemUTC());
+        certTtl, podDir(pod).resolve("certs"), Clock.systemUTC(), roots,
+        // The mounted istio-ca-root-cert ConfigMap, as kubelet keeps it current.
+        () -> gatehouse.rootCertFor(pod.namespace(), Duration.ofSeconds(20)));
     try {
       agent.start();
     } catch (Exception e) {
@@ -243,7 +253,7 @@ public final class ProxylessMesh implements AutoCloseable {
 
   /**
    * The pod agent's xDS proxy on the pod's address, presenting the certificate in {@code certificateDir} to Gatehouse's
-   * secure port. For workloads started outside this class: point the bootstrap's {@code server_uri} at
+   * secure port. For workloads started outside this class (C-core): point the bootstrap's {@code server_uri} at
    * {@link XdsProxy#address()} with {@code insecure} channel credentials; close it with the pod.
    */
   public XdsProxy xdsProxy(MeshPod pod, Path certificateDir) throws IOException {

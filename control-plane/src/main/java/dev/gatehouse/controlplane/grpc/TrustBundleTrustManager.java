@@ -63,9 +63,15 @@ public final class TrustBundleTrustManager extends X509ExtendedTrustManager {
     checkServerTrusted(chain, authType);
   }
 
+  /**
+   * None named: the TLS CertificateRequest then carries no certificate_authorities list, and a client sends its
+   * certificate whatever root it chains to; {@link #checkClientTrusted} decides against the current bundle. Naming the
+   * bundle's roots here would freeze them: netty's OpenSSL server context reads this list once, when it is built, so
+   * after a root was added (an upstream CA's rotation) clients holding certificates under it would send none (a TLS
+   * client offers only certificates under an acceptable issuer) and be treated as unauthenticated.
+   */
   @Override
   public X509Certificate[] getAcceptedIssuers() {
-    TrustBundle current = bundle.get();
-    return current == null ? new X509Certificate[0] : current.roots().toArray(X509Certificate[]::new);
+    return new X509Certificate[0];
   }
 }

@@ -8,17 +8,24 @@ import java.util.List;
 /**
  * One certificate the agent obtained and installed.
  *
- * @param chain leaf first, root last, as CreateCertificate returned it
+ * @param chain leaf first, then the intermediates CreateCertificate returned, and last the root the chain verified to
  * @param requestedAt when the agent sent the CSR; the renewal time is computed from it, not from NotBefore, because
  *     the CA back-dates NotBefore (Gatehouse and Istio: now - 2 min) and a half-life measured from NotBefore would
  *     renew a short-lived certificate at once
+ * @param roots the roots installed beside it as {@code root-cert.pem} (what the workload trusts its peers by)
  */
-public record IssuedCertificate(List<X509Certificate> chain, Instant requestedAt) {
+public record IssuedCertificate(List<X509Certificate> chain, Instant requestedAt, List<X509Certificate> roots) {
   public IssuedCertificate {
     chain = List.copyOf(chain);
+    roots = List.copyOf(roots);
     if (chain.isEmpty()) {
       throw new IllegalArgumentException("empty chain");
     }
+  }
+
+  /** The root the chain verified to. */
+  public X509Certificate root() {
+    return chain.get(chain.size() - 1);
   }
 
   public X509Certificate leaf() {

@@ -23,6 +23,7 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.cert.CertPathValidator;
 import java.security.cert.CertificateFactory;
+import java.security.cert.PKIXCertPathValidatorResult;
 import java.security.cert.PKIXParameters;
 import java.security.cert.TrustAnchor;
 import java.security.cert.X509Certificate;
@@ -66,6 +67,12 @@ import org.slf4j.LoggerFactory;
  * grpc bootstrap's {@code file_watcher} provider reads them. Renews at half-life; a failed renewal keeps the
  * installed certificate and retries with back-off.
  *
+ * <p>Roots ({@link RootSource}): by default the root given at start is installed for the pod's whole life. With
+ * {@link RootSource#CA_ANSWER} the agent follows a CA root rotation as istio-agent does: the roots it trusts for
+ * its CA connection and for checking answers are re-read at every request (the mounted {@code istio-ca-root-cert}
+ * ConfigMap, which kubelet refreshes), and {@code root-cert.pem} is the last {@code cert_chain} element of each
+ * answer (istio-agent's {@code secretcache}: the last element is the root bundle; istiod puts every root there).
+ *
  * <p>Thread-safety: one scheduler thread renews; the public accessors are safe from any thread.
  */
 public final class WorkloadAgent implements AutoCloseable {
@@ -77,14 +84,28 @@ public final class WorkloadAgent implements AutoCloseable {
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
   private static final Duration MAX_RETRY = Duration.ofSeconds(10);
 
+  /** Where the roots installed as {@code root-cert.pem} come from. */
+  public enum RootSource {
+    /** The mesh root the pod was given at start, for its whole life. */
+    PINNED,
+    /**
+     * The last {@code cert_chain} element of each CreateCertificate answer (one or several roots), checked against the
+     * roots the agent trusts at that moment; a root rotation reaches the workload at its next renewal.
+     */
+    CA_ANSWER
+  }
+
   private final WorkloadIdentity identity;
   private final CaEndpoint ca;
   private final Supplier<String> token;
   private final Duration ttl;
   private final Path certificateDir;
   private final Clock clock;
+  private final RootSource rootSource;
+  private final Supplier<String> trustedRootsPem;
   private final X509Certificate root;
-  private final ManagedChannel channel;
+  private String channelRootsPem;
+  private ManagedChannel channel;
   private final ScheduledExecutorService renewer;
   private final List<IssuedCertificate> issued = new CopyOnWriteArrayList<>();
   private volatile String lastError = "";
@@ -95,6 +116,19 @@ public final class WorkloadAgent implements AutoCloseable {
    */
   public WorkloadAgent(
       WorkloadIdentity identity, CaEndpoint ca, Supplier<String> token, Duration ttl, Path certificateDir, Clock clock) {
+    this(identity, ca, token, ttl, certificateDir, clock, RootSource.PINNED, ca::rootCertPem);
+  }
+
+  /**
+   * @param rootSource what is installed as {@code root-cert.pem}
+   * @param trustedRootsPem with {@link RootSource#CA_ANSWER}: the roots trusted now (for the CA's serving certificate
+   *     and for checking answers), read at every request; ignored with {@link RootSource#PINNED}
+   */
+  public WorkloadAgent(WorkloadIdentity identity, CaEndpoint ca, Supplier<String> token, Duration ttl,
+      Path certificateDir, Clock clock, RootSource rootSource, Supplier<String> trustedRootsPem) {
+    this.rootSource = Objects.requireNonNull(rootSource, "rootSource");
+    this.trustedRootsPem = rootSource == RootSource.PINNED ? ca::rootCertPem
+        : Objects.requireNonNull(trustedRootsPem, "trustedRootsPem");
     this.identity = Objects.requireNonNull(identity, "identity");
     this.ca = Objects.requireNonNull(ca, "ca");
     this.token = Objects.requireNonNull(token, "token");
@@ -102,15 +136,6 @@ public final class WorkloadAgent implements AutoCloseable {
     this.certificateDir = Objects.requireNonNull(certificateDir, "certificateDir");
     this.clock = Objects.requireNonNull(clock, "clock");
     this.root = Pem.certificates(ca.rootCertPem()).get(0);
-    ChannelCredentials tls;
-    try {
-      tls = TlsChannelCredentials.newBuilder()
-          .trustManager(new ByteArrayInputStream(ca.rootCertPem().getBytes(StandardCharsets.US_ASCII)))
-          .build();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    this.channel = Grpc.newChannelBuilderForAddress(ca.host(), ca.port(), tls).overrideAuthority(ca.authority()).build();
     this.renewer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "workload-agent-" + identity.namespace() + "-" + identity.serviceAccount());
       t.setDaemon(true);
@@ -137,8 +162,7 @@ public final class WorkloadAgent implements AutoCloseable {
     String csr = csr(key);
     Instant requestedAt = clock.instant();
     IstioCertificateResponse response = createCertificate(csr);
-    List<X509Certificate> chain = verify(response.getCertChainList(), key);
-    IssuedCertificate cert = new IssuedCertificate(chain, requestedAt);
+    IssuedCertificate cert = verify(response.getCertChainList(), key, requestedAt);
     install(key, cert);
     issued.add(cert);
     log.info(
@@ -151,13 +175,21 @@ public final class WorkloadAgent implements AutoCloseable {
   public IstioCertificateResponse createCertificate(String csrPem) {
     Metadata headers = new Metadata();
     headers.put(AUTHORIZATION, "Bearer " + token.get());
-    return IstioCertificateServiceGrpc.newBlockingStub(channel)
+    return IstioCertificateServiceGrpc.newBlockingStub(channel())
         .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
         .withDeadlineAfter(10, TimeUnit.SECONDS)
         .createCertificate(IstioCertificateRequest.newBuilder()
             .setCsr(csrPem)
             .setValidityDuration(ttl.toSeconds())
             .build());
+  }
+
+  /**
+   * Stops the scheduled renewals and keeps the installed certificate, as an agent whose renewals stopped (a stuck pod);
+   * {@link #obtainAndInstall()} still works.
+   */
+  public void stopRenewing() {
+    renewer.shutdownNow();
   }
 
   /** Every certificate installed so far, oldest first. */
@@ -183,6 +215,27 @@ public final class WorkloadAgent implements AutoCloseable {
 
   public Path certificateDir() {
     return certificateDir;
+  }
+
+  /** The channel to the CA, trusting the roots trusted now (re-dialed when they change, as after a rotation). */
+  private synchronized ManagedChannel channel() {
+    String roots = trustedRootsPem.get();
+    if (channel == null || !roots.equals(channelRootsPem)) {
+      ChannelCredentials tls;
+      try {
+        tls = TlsChannelCredentials.newBuilder()
+            .trustManager(new ByteArrayInputStream(roots.getBytes(StandardCharsets.US_ASCII)))
+            .build();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      if (channel != null) {
+        channel.shutdown();
+      }
+      channel = Grpc.newChannelBuilderForAddress(ca.host(), ca.port(), tls).overrideAuthority(ca.authority()).build();
+      channelRootsPem = roots;
+    }
+    return channel;
   }
 
   private void scheduleRenewal(Instant at) {
@@ -232,13 +285,21 @@ public final class WorkloadAgent implements AutoCloseable {
     }
   }
 
-  private List<X509Certificate> verify(List<String> pemChain, KeyPair key) throws GeneralSecurityException {
+  private IssuedCertificate verify(List<String> pemChain, KeyPair key, Instant requestedAt)
+      throws GeneralSecurityException {
     if (pemChain.isEmpty()) {
       throw new GeneralSecurityException("CA returned an empty chain");
     }
     List<X509Certificate> chain = new ArrayList<>();
-    for (String pem : pemChain) {
-      List<X509Certificate> certs = Pem.certificates(pem);
+    List<X509Certificate> answeredRoots = List.of();
+    for (int i = 0; i < pemChain.size(); i++) {
+      List<X509Certificate> certs = Pem.certificates(pemChain.get(i));
+      boolean rootElement = i > 0 && i == pemChain.size() - 1;
+      if (rootElement && rootSource == RootSource.CA_ANSWER && certs.size() > 1) {
+        // istiod's multi-root form: the last element is the whole root bundle.
+        answeredRoots = certs;
+        continue;
+      }
       if (certs.size() != 1) {
         throw new GeneralSecurityException("chain element holds " + certs.size() + " certificates, expected 1");
       }
@@ -254,14 +315,37 @@ public final class WorkloadAgent implements AutoCloseable {
     }
     List<X509Certificate> path = new ArrayList<>(chain);
     if (path.size() > 1 && isSelfSigned(path.get(path.size() - 1))) {
-      path.remove(path.size() - 1); // the root is the trust anchor, not part of the path
+      X509Certificate last = path.remove(path.size() - 1); // the root is the trust anchor, not part of the path
+      if (answeredRoots.isEmpty()) {
+        answeredRoots = List.of(last);
+      }
     }
-    PKIXParameters params = new PKIXParameters(Set.of(new TrustAnchor(root, null)));
+    List<X509Certificate> trusted = rootSource == RootSource.PINNED ? List.of(root) : Pem.certificates(trustedRootsPem.get());
+    Set<TrustAnchor> anchors = new java.util.HashSet<>();
+    trusted.forEach(r -> anchors.add(new TrustAnchor(r, null)));
+    PKIXParameters params = new PKIXParameters(anchors);
     params.setRevocationEnabled(false);
     params.setDate(Date.from(clock.instant()));
-    CertPathValidator.getInstance("PKIX")
+    PKIXCertPathValidatorResult result = (PKIXCertPathValidatorResult) CertPathValidator.getInstance("PKIX")
         .validate(CertificateFactory.getInstance("X.509").generateCertPath(path), params);
-    return chain;
+    X509Certificate anchor = result.getTrustAnchor().getTrustedCert();
+    List<X509Certificate> roots;
+    if (rootSource == RootSource.PINNED) {
+      roots = List.of(root);
+    } else {
+      if (!answeredRoots.contains(anchor)) {
+        throw new GeneralSecurityException("the CA's answer names roots " + subjects(answeredRoots)
+            + " without the root its chain verifies to, " + anchor.getSubjectX500Principal());
+      }
+      roots = answeredRoots;
+    }
+    List<X509Certificate> verified = new ArrayList<>(path);
+    verified.add(anchor);
+    return new IssuedCertificate(verified, requestedAt, roots);
+  }
+
+  private static List<String> subjects(List<X509Certificate> certs) {
+    return certs.stream().map(c -> c.getSubjectX500Principal().getName()).toList();
   }
 
   static List<String> uriSans(X509Certificate cert) throws GeneralSecurityException {
@@ -298,7 +382,11 @@ public final class WorkloadAgent implements AutoCloseable {
     for (X509Certificate c : cert.chain()) {
       chain.append(Pem.encode(c));
     }
-    writeFiles(certificateDir, Pem.encode(key.getPrivate()), chain.toString(), Pem.encode(root));
+    StringBuilder roots = new StringBuilder();
+    for (X509Certificate r : cert.roots()) {
+      roots.append(Pem.encode(r));
+    }
+    writeFiles(certificateDir, Pem.encode(key.getPrivate()), chain.toString(), roots.toString());
   }
 
   /** Installs key, chain and root in the layout {@link GrpcXdsBootstrap} points grpc at. */
@@ -322,7 +410,11 @@ public final class WorkloadAgent implements AutoCloseable {
   @Override
   public void close() {
     renewer.shutdownNow();
-    channel.shutdownNow();
+    synchronized (this) {
+      if (channel != null) {
+        channel.shutdownNow();
+      }
+    }
   }
 
   /** PEM encoding and decoding with BouncyCastle, independent of Gatehouse's own codec. */

@@ -9,6 +9,7 @@ import dev.gatehouse.ca.CaError;
 import dev.gatehouse.ca.CaException;
 import dev.gatehouse.ca.MutableClock;
 import dev.gatehouse.ca.TestPki;
+import dev.gatehouse.ca.pem.PemCodec;
 import dev.gatehouse.ca.signer.SigningRequest;
 import dev.gatehouse.ca.signer.TrustBundle;
 import dev.gatehouse.ca.signer.upstream.UpstreamIntermediateSigner;
@@ -122,10 +123,16 @@ class SpireServerSignerTest {
     List<X509Certificate> chain = signer.sign(cartRequest(TestPki.ecP256()));
     assertThat(chain).endsWith(next.root());
     TrustBundle.of(List.of(old.root(), next.root())).verify(chain, Instant.now());
+    List<String> answer = signer.issue(cartRequest(TestPki.ecP256())).pem();
+    assertThat(PemCodec.decodeCertificates(answer.get(answer.size() - 1)))
+        .as("the CSR answer's root element is the whole bundle, its own root first (istiod's form)")
+        .containsExactly(next.root(), old.root());
 
     spire.pruneAuthority(old);
     signer.refreshBundle();
     assertThat(signer.trustBundle().roots()).containsExactly(next.root());
+    answer = signer.issue(cartRequest(TestPki.ecP256())).pem();
+    assertThat(PemCodec.decodeCertificates(answer.get(answer.size() - 1))).containsExactly(next.root());
     assertThat(announced).hasSize(2);
   }
 
