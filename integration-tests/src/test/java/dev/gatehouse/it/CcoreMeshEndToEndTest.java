@@ -1,12 +1,11 @@
 package dev.gatehouse.it;
 
+import static dev.gatehouse.it.Convergence.deniedCall;
+import static dev.gatehouse.it.Convergence.okCall;
+import static dev.gatehouse.it.Convergence.until;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.gatehouse.it.ProxylessMesh.Workload;
 import dev.gatehouse.it.cluster.KindEndpointSlices;
 import dev.gatehouse.it.cluster.MeshPod;
@@ -14,18 +13,13 @@ import dev.gatehouse.it.workload.CallResult;
 import dev.gatehouse.it.workload.Echo;
 import dev.gatehouse.it.workload.PlaintextCaller;
 import dev.gatehouse.it.workload.WorkloadProcess;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -58,15 +52,11 @@ import org.junit.jupiter.api.io.TempDir;
 class CcoreMeshEndToEndTest {
   private static final String NS = "ccore";
   private static final Duration TTL = Duration.ofHours(1);
-  private static final Duration CONVERGE = Duration.ofSeconds(20);
+  private static final Duration CONVERGE = Convergence.CONVERGE;
   private static final int CC_GRPC_PORT = 7070;       // Service port "grpc", targetPort "grpc" -> container 8080
   private static final int CC_ADMIN_PORT = 9090;      // Service port "grpc-admin", targetPort 9091 (numeric)
   private static final int JAVA_PORT = 8080;
-  private static final List<String> XDS_TYPES = List.of(
-      "type.googleapis.com/envoy.config.listener.v3.Listener",
-      "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
-      "type.googleapis.com/envoy.config.cluster.v3.Cluster",
-      "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment");
+  private static final List<String> XDS_TYPES = NackWatcher.XDS_TYPES;
 
   @TempDir static Path work;
   private static ProxylessMesh mesh;
@@ -155,136 +145,18 @@ class CcoreMeshEndToEndTest {
     return "spiffe://" + ProxylessMesh.TRUST_DOMAIN + "/ns/" + NS + "/sa/" + sa;
   }
 
-  private static CallResult until(Supplier<CallResult> call, Predicate<CallResult> done) {
-    long deadline = System.nanoTime() + CONVERGE.toNanos();
-    CallResult last;
-    do {
-      last = call.get();
-      if (done.test(last)) {
-        return last;
-      }
-      sleep(100);
-    } while (System.nanoTime() < deadline);
-    return last;
-  }
-
-  private static CallResult okCall(WorkloadProcess client, String method) {
-    CallResult r = until(() -> client.call(method), CallResult::ok);
-    assertThat(r.ok()).as(client.name() + " " + method + ": " + r.raw()).isTrue();
-    return r;
-  }
-
-  private static CallResult deniedCall(Supplier<CallResult> call, String what) {
-    CallResult r = until(call, x -> x.code().equals("PERMISSION_DENIED"));
-    assertThat(r.code()).as(what + ": " + r.raw()).isEqualTo("PERMISSION_DENIED");
-    return r;
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
-
   // ---- the NACK watcher -----------------------------------------------------------------------------------------
 
-  /**
-   * After every scenario: no NACK anywhere, and every stream has ACKed the version it was last sent of every type
-   * (waits up to 15 s for pushes in flight). Fails with the offending /debug/syncz entry.
-   */
+  /** After every scenario: no NACK anywhere, every type every stream was sent ACKed at the version sent. */
   @AfterEach
   void everyResourceAckedByEveryClient(TestInfo test) throws Exception {
-    if (mesh == null) {
-      return;
+    if (mesh != null) {
+      new NackWatcher(mesh.gatehouse()).assertEverythingAcked(test.getDisplayName());
     }
-    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-    List<String> unacked;
-    do {
-      JsonArray streams = syncz();
-      unacked = new ArrayList<>();
-      for (JsonElement e : streams) {
-        JsonObject s = e.getAsJsonObject();
-        String who = s.get("workload").getAsString();
-        if (s.has("lastNack") && !s.get("lastNack").isJsonNull()) {
-          fail(test.getDisplayName() + ": " + who + " NACKed: " + s.get("lastNack") + "\n" + s);
-        }
-        for (JsonElement t : s.getAsJsonArray("types")) {
-          JsonObject type = t.getAsJsonObject();
-          String sent = string(type, "sentVersion");
-          if (!sent.isEmpty() && !sent.equals(string(type, "ackedVersion"))) {
-            unacked.add(who + " " + type);
-          }
-        }
-      }
-      if (unacked.isEmpty()) {
-        break;
-      }
-      sleep(200);
-    } while (System.nanoTime() < deadline);
-    assertThat(unacked).as(test.getDisplayName() + ": every type sent is ACKed at the version sent").isEmpty();
-    List<String> rejects = rejectSeries();
-    assertThat(rejects).as(test.getDisplayName() + ": Gatehouse's reject metrics").isEmpty();
   }
 
-  private static JsonArray syncz() throws Exception {
-    HttpResponse<String> r = mesh.gatehouse().get("/debug/syncz");
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    return JsonParser.parseString(r.body()).getAsJsonArray();
-  }
-
-  private static String string(JsonObject o, String field) {
-    return o.has(field) && !o.get(field).isJsonNull() ? o.get(field).getAsString() : "";
-  }
-
-  /** Every non-zero {@code pilot_xds_<type>_reject} or {@code pilot_total_xds_rejects} series on /metrics. */
-  private static List<String> rejectSeries() throws Exception {
-    HttpResponse<String> r = mesh.gatehouse().get("/metrics");
-    assertThat(r.statusCode()).isEqualTo(200);
-    List<String> bad = new ArrayList<>();
-    boolean sawTotal = false;
-    for (String line : r.body().split("\n")) {
-      if (line.startsWith("#")) {
-        continue;
-      }
-      boolean reject = line.matches("^pilot_xds_\\w+_reject[{ ].*") || line.startsWith("pilot_total_xds_rejects");
-      if (reject) {
-        sawTotal |= line.startsWith("pilot_total_xds_rejects");
-        double value = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-        if (value > 0) {
-          bad.add(line);
-        }
-      }
-    }
-    assertThat(sawTotal).as("/metrics exposes pilot_total_xds_rejects (the watcher reads a real series)").isTrue();
-    return bad;
-  }
-
-  /** The streams of {@code w}'s pod in /debug/syncz. */
-  private static List<JsonObject> streamsOf(Workload w) throws Exception {
-    List<JsonObject> out = new ArrayList<>();
-    for (JsonElement e : syncz()) {
-      if (e.getAsJsonObject().get("workload").getAsString().equals(w.pod().namespace() + "/" + w.pod().name())) {
-        out.add(e.getAsJsonObject());
-      }
-    }
-    return out;
-  }
-
-  /** typeUrl -> acked version, over the pod's streams. */
   private static Map<String, String> ackedTypes(Workload w) throws Exception {
-    Map<String, String> acked = new TreeMap<>();
-    for (JsonObject s : streamsOf(w)) {
-      for (JsonElement t : s.getAsJsonArray("types")) {
-        JsonObject type = t.getAsJsonObject();
-        if (!string(type, "ackedVersion").isEmpty() && type.get("resources").getAsInt() > 0) {
-          acked.put(string(type, "typeUrl"), string(type, "ackedVersion"));
-        }
-      }
-    }
-    return acked;
+    return new NackWatcher(mesh.gatehouse()).ackedTypes(w.pod());
   }
 
   // ---- scenarios ------------------------------------------------------------------------------------------------

@@ -213,15 +213,36 @@ public final class ProxylessMesh implements AutoCloseable {
     return startCcore(pod, certTtl, true, List.of("client", target));
   }
 
+  /**
+   * A grpc-js ({@code @grpc/grpc-js-xds}) xDS server pod serving every port in {@code ports} on its IP, behind its
+   * agent's xDS proxy like the grpc-java and C-core pods.
+   */
+  public Workload startGrpcJsServer(MeshPod pod, Duration certTtl, List<Integer> ports) throws Exception {
+    String portList = String.join(",", ports.stream().map(String::valueOf).toList());
+    List<String> args = List.of("server", pod.name(), pod.ip(), portList);
+    return startExternal(pod, certTtl, true, bootstrap -> WorkloadProcess.grpcJs(pod.name(), bootstrap, args));
+  }
+
+  /** A grpc-js client pod with an {@code xds:///} channel to {@code target}, behind its agent's xDS proxy. */
+  public Workload startGrpcJsClient(MeshPod pod, String target, Duration certTtl) throws Exception {
+    return startExternal(pod, certTtl, true,
+        bootstrap -> WorkloadProcess.grpcJs(pod.name(), bootstrap, List.of("client", target)));
+  }
+
   private Workload startCcore(MeshPod pod, Duration certTtl, boolean createPod, List<String> args) throws Exception {
+    return startExternal(pod, certTtl, createPod, bootstrap -> WorkloadProcess.ccore(pod.name(), bootstrap, args));
+  }
+
+  /** A pod whose application is not a grpc-java JVM: same agent, proxy and bootstrap, its own launcher. */
+  private Workload startExternal(MeshPod pod, Duration certTtl, boolean createPod,
+      java.util.function.Function<Path, WorkloadProcess> launch) throws Exception {
     if (createPod) {
       cluster.pod(pod);
     }
     WorkloadAgent agent = agent(pod, certTtl, pod.serviceAccount());
     XdsProxy proxy = xdsProxy(pod, agent.certificateDir());
     Path bootstrap = bootstrap(pod, proxy.address(), agent.certificateDir());
-    WorkloadProcess process = WorkloadProcess.ccore(pod.name(), bootstrap, args);
-    return track(new Workload(pod, agent, proxy, process));
+    return track(new Workload(pod, agent, proxy, launch.apply(bootstrap)));
   }
 
   public WorkloadAgent agent(MeshPod pod, Duration certTtl) throws Exception {
@@ -253,7 +274,7 @@ public final class ProxylessMesh implements AutoCloseable {
 
   /**
    * The pod agent's xDS proxy on the pod's address, presenting the certificate in {@code certificateDir} to Gatehouse's
-   * secure port. For workloads started outside this class (C-core): point the bootstrap's {@code server_uri} at
+   * secure port. For workloads started outside this class: point the bootstrap's {@code server_uri} at
    * {@link XdsProxy#address()} with {@code insecure} channel credentials; close it with the pod.
    */
   public XdsProxy xdsProxy(MeshPod pod, Path certificateDir) throws IOException {

@@ -19,7 +19,15 @@ import java.util.List;
  * handshake and never matches a chain that sets destination_port, a transport_protocol other than raw_buffer, or
  * application_protocols; so each listener has exactly one chain with an empty match, and PERMISSIVE cannot offer
  * TLS and plaintext side by side. Istio's grpcgen serves PERMISSIVE as plaintext; Gatehouse does the same and reports
- * it. Routes use {@code non_forwarding_action}. Pure.
+ * it. Routes use {@code non_forwarding_action}.
+ *
+ * <p>The HCM's stat prefix names the chain's transport security ({@code inbound_<port>} under mTLS,
+ * {@code inbound_<port>_plaintext} otherwise). grpc-js-xds 1.14.1 compares each new Listener with the one it serves
+ * and skips it when "equivalent" ({@code listenersEquivalent} in {@code src/server-listener.ts}); its
+ * transport_socket test is inverted, so a chain that only lost its TLS socket (STRICT to PERMISSIVE) counts as
+ * unchanged and the server keeps requiring mTLS, and one that only gained it (PERMISSIVE to STRICT) throws and the
+ * server keeps serving plaintext. It compares the HCM bytes first: with the mode in the HCM, every change of mode is a
+ * changed filter and grpc-js applies it. grpc-java and C-core ignore the stat prefix. Pure.
  */
 public final class GrpcServerListenerBuilder {
   public static final String NAME_PREFIX = "grpc/server?xds.resource.listening_address=";
@@ -40,7 +48,7 @@ public final class GrpcServerListenerBuilder {
   /** The listener for one port, named and addressed for {@code ip} (0.0.0.0 when the server binds all addresses). */
   public Listener listener(InboundPort p, String ip) {
     HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
-        .setStatPrefix("inbound_" + p.port())
+        .setStatPrefix(statPrefix(p))
         .setRouteConfig(RouteConfiguration.newBuilder()
             .setName(SidecarInboundBuilder.clusterName(p.port()))
             .addVirtualHosts(VirtualHost.newBuilder()
@@ -64,6 +72,11 @@ public final class GrpcServerListenerBuilder {
         .setTrafficDirection(TrafficDirection.INBOUND)
         .addFilterChains(chain)
         .build();
+  }
+
+  /** {@code inbound_<port>}, with {@code _plaintext} when the chain has no TLS (see the class comment: grpc-js). */
+  static String statPrefix(InboundPort p) {
+    return "inbound_" + p.port() + (p.mode() == MtlsMode.STRICT ? "" : "_plaintext");
   }
 
   /** Rename/readdress a shared listener for the pod's own IP (grpc asks for that name when it binds one address). */

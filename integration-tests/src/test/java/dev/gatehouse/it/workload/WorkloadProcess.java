@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -92,16 +93,58 @@ public final class WorkloadProcess implements AutoCloseable {
   public static WorkloadProcess ccore(String name, Path bootstrap, List<String> args) {
     List<String> command = new ArrayList<>(List.of(SYSTEM_PYTHON.toString(), "-I", "-u", ccoreScript().toString()));
     command.addAll(args);
+    return launchExternal(name, "ccore", command, null, bootstrap, Map.of("GRPC_VERBOSITY", "INFO"));
+  }
+
+  /** Node.js from Debian/NodeSource, not whatever {@code node} is first on PATH. */
+  public static final Path SYSTEM_NODE = Path.of("/usr/bin/node");
+
+  /**
+   * The grpc-js workload's Node project ({@code package.json}, {@code package-lock.json}, {@code grpcjs_workload.js};
+   * {@code node_modules} from {@code npm ci}, which {@code .ci/run} does), relative to the module directory the tests
+   * run in.
+   */
+  public static Path grpcJsProject() {
+    Path here = Path.of("src", "test", "grpcjs");
+    return (Files.isDirectory(here) ? here : Path.of("integration-tests").resolve(here)).toAbsolutePath();
+  }
+
+  /**
+   * A grpc-js workload: {@code grpcjs_workload.js} (same line protocol as {@link WorkloadMain}) under
+   * {@link #SYSTEM_NODE}, with its xDS bootstrap in {@code GRPC_XDS_BOOTSTRAP} and
+   * {@code GRPC_XDS_EXPERIMENTAL_RBAC=true} (grpc-js-xds 1.14 registers its RBAC HTTP filter only then,
+   * {@code src/environment.ts}). grpc-js's xDS traces go to the log file.
+   *
+   * @param args {@code server <pod> <ip> <port>[,<port>...]} or {@code client <target>}
+   */
+  public static WorkloadProcess grpcJs(String name, Path bootstrap, List<String> args) {
+    Path project = grpcJsProject();
+    List<String> command = new ArrayList<>(List.of(SYSTEM_NODE.toString(),
+        project.resolve("grpcjs_workload.js").toString()));
+    command.addAll(args);
+    return launchExternal(name, "grpcjs", command, project, bootstrap, Map.of(
+        "GRPC_XDS_EXPERIMENTAL_RBAC", "true",
+        "GRPC_VERBOSITY", "DEBUG",
+        "GRPC_TRACE", "xds_client,xds_server,rbac_filter,xds_resolver,server"));
+  }
+
+  /** A non-JVM workload (C-core, grpc-js) with its bootstrap in {@code GRPC_XDS_BOOTSTRAP}; stderr to the log. */
+  private static WorkloadProcess launchExternal(String name, String kind, List<String> command, Path directory,
+      Path bootstrap, Map<String, String> env) {
     try {
       Files.createDirectories(LOG_DIR);
-      Path log = LOG_DIR.resolve(name + "-ccore-" + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".log");
+      Path log = LOG_DIR.resolve(name + "-" + kind + "-" + ProcessHandle.current().pid() + "-" + System.nanoTime()
+          + ".log");
       ProcessBuilder builder = new ProcessBuilder(command).redirectError(log.toFile());
+      if (directory != null) {
+        builder.directory(directory.toFile());
+      }
       builder.environment().remove("GRPC_XDS_BOOTSTRAP_CONFIG");
       builder.environment().put("GRPC_XDS_BOOTSTRAP", bootstrap.toAbsolutePath().toString());
-      builder.environment().put("GRPC_VERBOSITY", "INFO");
+      builder.environment().putAll(env);
       return new WorkloadProcess(name, builder.start(), log);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot start C-core workload " + name, e);
+      throw new UncheckedIOException("cannot start " + kind + " workload " + name, e);
     }
   }
 
@@ -198,7 +241,10 @@ public final class WorkloadProcess implements AutoCloseable {
     return command("CALL_FRESH " + method);
   }
 
-  /** C-core workloads only: {@code CALL_TO <target> <method>}, a call on the client's channel to another target. */
+  /**
+   * C-core and grpc-js workloads only: {@code CALL_TO <target> <method>}, a call on the client's channel to another
+   * target.
+   */
   public CallResult callTo(String target, String method) {
     return command("CALL_TO " + target + " " + method);
   }
