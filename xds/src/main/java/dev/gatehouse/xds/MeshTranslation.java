@@ -69,6 +69,13 @@ public final class MeshTranslation {
   private final Map<ProxyKey, ProxyResources> proxies;
   private final Map<IpKey, ProxyResources> perIp = new ConcurrentHashMap<>();
   private final SidecarInboundBuilder.Shared inboundShared;
+  private static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong();
+  /** Unique per translation (two translations of one snapshot with other options differ). */
+  private final long id = IDS.incrementAndGet();
+  /** The {@link #id} of the translation this one was derived from ({@link #next}); -1 for a fresh translation. */
+  private final long baseId;
+  /** The proxies whose resources may differ from {@link #base}'s translation. */
+  private final ProxyScope changedFromBase;
   private volatile List<TranslationError> errors;
 
   /** The inputs that decide a proxy's resources, apart from its IP. */
@@ -95,8 +102,11 @@ public final class MeshTranslation {
       Function<MeshSnapshot, InboundPolicySource> policyFactory,
       MeshTranslation carryOutboundFrom,
       Set<String> changedNamespaces,
+      boolean allProxiesChanged,
       Set<ObjectKey> changedEndpoints) {
     this.snapshot = snapshot;
+    this.baseId = carryOutboundFrom == null ? -1 : carryOutboundFrom.id;
+    Set<String> scope = new HashSet<>(changedNamespaces);
     this.options = options;
     this.policyFactory = policyFactory;
     this.policies = policyFactory.apply(snapshot);
@@ -115,12 +125,20 @@ public final class MeshTranslation {
       this.proxies = new ConcurrentHashMap<>();
       carryOutboundFrom.proxies.forEach((k, v) -> {
         if (!changedNamespaces.contains(k.namespace())) {
-          proxies.put(k, patch.proxy(v));
+          ProxyResources patched = patch.proxy(v);
+          proxies.put(k, patched);
+          if (patched != v) {
+            scope.add(k.namespace());
+          }
         }
       });
       carryOutboundFrom.perIp.forEach((k, v) -> {
         if (!changedNamespaces.contains(k.key().namespace())) {
-          perIp.put(k, patch.proxy(v)); // keeps its pod-IP listeners' instances
+          ProxyResources patched = patch.proxy(v); // keeps its pod-IP listeners' instances
+          perIp.put(k, patched);
+          if (patched != v) {
+            scope.add(k.key().namespace());
+          }
         }
       });
     } else if (carryOutboundFrom != null) {
@@ -143,11 +161,12 @@ public final class MeshTranslation {
       this.endpoints = new ConcurrentHashMap<>();
       this.proxies = new ConcurrentHashMap<>();
     }
+    this.changedFromBase = baseId < 0 || allProxiesChanged ? ProxyScope.all() : ProxyScope.namespaces(scope);
   }
 
   public static MeshTranslation of(
       MeshSnapshot snapshot, TranslationOptions options, Function<MeshSnapshot, InboundPolicySource> policyFactory) {
-    return new MeshTranslation(snapshot, options, policyFactory, null, Set.of(), Set.of());
+    return new MeshTranslation(snapshot, options, policyFactory, null, Set.of(), true, Set.of());
   }
 
   public MeshSnapshot snapshot() {
@@ -190,9 +209,26 @@ public final class MeshTranslation {
       }
     }
     if (changed.contains(newer.mesh().rootNamespace())) {
-      return new MeshTranslation(newer, options, policyFactory, this, allNamespaces(), changedEndpoints);
+      return new MeshTranslation(newer, options, policyFactory, this, allNamespaces(), true, changedEndpoints);
     }
-    return new MeshTranslation(newer, options, policyFactory, this, changed, changedEndpoints);
+    return new MeshTranslation(newer, options, policyFactory, this, changed, false, changedEndpoints);
+  }
+
+  /** Unique per translation; see {@link #changedSince}. */
+  public long id() {
+    return id;
+  }
+
+  /**
+   * Which proxies may get other resources from this translation than from the translation with id
+   * {@code previousId}: none when that is this one, the namespaces {@link #next} re-translated or patched when this
+   * one was derived directly from it, all otherwise (a fresh translation, other options, a translation in between).
+   */
+  public ProxyScope changedSince(long previousId) {
+    if (previousId == id) {
+      return ProxyScope.none();
+    }
+    return previousId == baseId ? changedFromBase : ProxyScope.all();
   }
 
   private Set<String> allNamespaces() {

@@ -8,4 +8,12 @@ import dev.gatehouse.model.MeshSnapshot;
  */
 public interface ProxyConfigGenerator {
   ProxyResources generate(MeshSnapshot snapshot, ProxyIdentity proxy);
+
+  /**
+   * Which proxies may get other resources from {@code next} than from {@code previous} (a superset is fine, a
+   * subset never). The push sends {@code next} only to those. The default, for generators that cannot tell: all.
+   */
+  default ProxyScope changedSince(MeshSnapshot previous, MeshSnapshot next) {
+    return ProxyScope.all();
+  }
 }

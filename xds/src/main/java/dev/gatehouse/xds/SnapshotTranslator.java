@@ -16,6 +16,7 @@ public final class SnapshotTranslator implements ProxyConfigGenerator {
   private final Supplier<TranslationOptions> options;
   private final Function<TranslationOptions, Function<MeshSnapshot, InboundPolicySource>> policies;
   private final AtomicReference<MeshTranslation> current = new AtomicReference<>();
+  private final AtomicReference<Scoped> lastScoped = new AtomicReference<>();
 
   /**
    * Fixed options.
@@ -42,6 +43,24 @@ public final class SnapshotTranslator implements ProxyConfigGenerator {
   public ProxyResources generate(MeshSnapshot snapshot, ProxyIdentity proxy) {
     return translationFor(snapshot).translate(proxy);
   }
+
+  /**
+   * The scope against the translation this method returned last time: what {@link MeshTranslation#next} recorded when
+   * the translation of {@code next} was derived directly from that one, and that one was of {@code previous}; all
+   * proxies otherwise (a fresh translation, changed options, a translation in between, a first call). Meant for the
+   * one push loop, which calls it once per push with the snapshot it pushed before.
+   */
+  @Override
+  public ProxyScope changedSince(MeshSnapshot previous, MeshSnapshot next) {
+    MeshTranslation t = translationFor(next);
+    Scoped last = lastScoped.getAndSet(new Scoped(t.id(), next));
+    if (last == null || last.snapshot() != previous) {
+      return ProxyScope.all();
+    }
+    return t.changedSince(last.translationId());
+  }
+
+  private record Scoped(long translationId, MeshSnapshot snapshot) {}
 
   public MeshTranslation translationFor(MeshSnapshot snapshot) {
     TranslationOptions opts = options.get();

@@ -4,6 +4,7 @@ import dev.gatehouse.model.MeshSnapshot;
 import dev.gatehouse.xds.ProxyConfigGenerator;
 import dev.gatehouse.xds.ProxyIdentity;
 import dev.gatehouse.xds.ProxyResources;
+import dev.gatehouse.xds.ProxyScope;
 import io.envoyproxy.controlplane.cache.ConfigWatcher;
 import io.envoyproxy.controlplane.cache.DeltaResponse;
 import io.envoyproxy.controlplane.cache.DeltaWatch;
@@ -62,6 +63,8 @@ public final class ProxyConfigCache implements ConfigWatcher {
   private final Clock clock;
   private final Executor initialConfigs;
   private volatile SnapshotConfigs current;
+  /** Identities whose last translation failed: every push retries them, whatever its scope. */
+  private final Set<ProxyIdentity> failed = ConcurrentHashMap.newKeySet();
 
   ProxyConfigCache(
       ProxyConfigGenerator generator,
@@ -143,6 +146,7 @@ public final class ProxyConfigCache implements ConfigWatcher {
     try {
       f.complete(compute(sc.snapshot(), proxy));
     } catch (Throwable t) { // an Error (e.g. OutOfMemoryError): waiters must not hang, the next caller retries
+      failed.add(proxy);
       sc.memo().remove(proxy, f);
       f.completeExceptionally(t);
       throw t;
@@ -155,8 +159,13 @@ public final class ProxyConfigCache implements ConfigWatcher {
     }
     try {
       ProxyResources resources = generator.generate(snapshot, proxy);
-      return Optional.of(serializer.config(resources));
+      Optional<ProxyConfig> config = Optional.of(serializer.config(resources));
+      if (!failed.isEmpty()) {
+        failed.remove(proxy);
+      }
+      return config;
     } catch (RuntimeException e) {
+      failed.add(proxy);
       log.error("translation failed for {} at snapshot {}; the proxy keeps its current config", proxy.workload(),
           snapshot.version(), e);
       return Optional.empty();
@@ -169,6 +178,25 @@ public final class ProxyConfigCache implements ConfigWatcher {
     }
     return !proxy.ip().isEmpty()
         && snapshot.workloadByIp(proxy.ip()).filter(w -> w.namespace().equals(proxy.namespace())).isPresent();
+  }
+
+  /**
+   * The proxies whose config may differ between {@code previous} and {@code next} (see
+   * {@link ProxyConfigGenerator#changedSince}); all when the generator cannot tell or fails to, or {@code previous}
+   * is null.
+   */
+  ProxyScope changedSince(MeshSnapshot previous, MeshSnapshot next) {
+    try {
+      return generator.changedSince(previous, next);
+    } catch (RuntimeException e) {
+      log.error("could not tell which proxies snapshot {} changes; pushing to all", next.version(), e);
+      return ProxyScope.all();
+    }
+  }
+
+  /** Whether the last translation for {@code proxy} failed (the push retries it whatever its scope). */
+  boolean failedLastTime(ProxyIdentity proxy) {
+    return !failed.isEmpty() && failed.contains(proxy);
   }
 
   /** The config a proxy would get now (for {@code /debug/config_dump}); computed if no stream holds it. */

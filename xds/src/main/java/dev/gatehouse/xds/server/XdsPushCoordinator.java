@@ -2,6 +2,7 @@ package dev.gatehouse.xds.server;
 
 import dev.gatehouse.model.MeshSnapshot;
 import dev.gatehouse.xds.ProxyIdentity;
+import dev.gatehouse.xds.ProxyScope;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * newest one. One push runs at a time; snapshots arriving meanwhile are merged into the next (only the newest counts),
  * as istiod keeps one merged push in flight. Configs are computed once per distinct {@link ProxyIdentity} on at most
  * {@code pushThrottle} threads (Istio's PILOT_PUSH_THROTTLE); handing them to streams never blocks (gRPC buffers), and
- * streams whose content did not change are not sent anything.
+ * streams whose content did not change are not sent anything. A push visits only the streams in the generator's
+ * {@link ProxyScope} for the change (e.g. the namespaces an endpoint change reaches), plus those whose last
+ * translation failed.
  *
  * <p>Thread-safety: {@link #onSnapshot} may be called from any thread; the push loop is its own single thread.
  */
@@ -34,6 +37,7 @@ public final class XdsPushCoordinator implements AutoCloseable {
   private MeshSnapshot pending; // guarded by lock
   private long pendingReceivedNanos; // guarded by lock
   private volatile long pushedVersion = -1;
+  private MeshSnapshot lastPushed; // push loop only; null before the first push
   private volatile boolean closed;
 
   /** Istio's default PILOT_PUSH_THROTTLE: min(15 + 5 * cores, 100). */
@@ -105,13 +109,22 @@ public final class XdsPushCoordinator implements AutoCloseable {
   void push(MeshSnapshot snapshot, long receivedNanos) throws InterruptedException {
     long start = System.nanoTime();
     ProxyConfigCache.SnapshotConfigs sc = cache.install(snapshot, receivedNanos);
+    // Only the streams whose config can have changed are visited: the others would be handed the instance they hold
+    // and sent nothing, but visiting them made an endpoint change cost in proportion to every connected proxy.
+    ProxyScope scope = cache.changedSince(lastPushed, snapshot); // all on the first push (lastPushed null)
     Map<ProxyIdentity, List<ProxyStream>> byIdentity = new HashMap<>();
     int streams = 0;
+    int skipped = 0;
     for (ProxyStream s : cache.streams()) {
       ProxyIdentity id = s.identity();
-      if (id != null) {
+      if (id == null) {
+        continue;
+      }
+      if (scope.includes(id) || cache.failedLastTime(id)) {
         byIdentity.computeIfAbsent(id, k -> new ArrayList<>()).add(s);
         streams++;
+      } else {
+        skipped++;
       }
     }
     if (!byIdentity.isEmpty()) {
@@ -132,11 +145,12 @@ public final class XdsPushCoordinator implements AutoCloseable {
       });
     }
     workers.invokeAll(tasks);
+    lastPushed = snapshot;
     pushedVersion = snapshot.version();
     Duration took = Duration.ofNanos(System.nanoTime() - start);
     cache.events().pushCompleted(took, byIdentity.size(), streams);
-    log.debug("pushed snapshot {} to {} streams ({} distinct proxies) in {} ms", snapshot.version(), streams,
-        byIdentity.size(), took.toMillis());
+    log.debug("pushed snapshot {} to {} streams ({} distinct proxies; scope {}, {} streams outside it) in {} ms",
+        snapshot.version(), streams, byIdentity.size(), scope, skipped, took.toMillis());
   }
 
   @Override
