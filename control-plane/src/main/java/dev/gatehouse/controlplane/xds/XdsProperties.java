@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 
 /**
  * {@code gatehouse.xds.*}: the ADS server's tuning and the mesh-level translation options Istio keeps in MeshConfig
@@ -23,6 +24,13 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param multipleCustomAuthzProviders false (default, Istio's): a workload whose CUSTOM policies name two providers
  *     denies what any of them would have judged; true: each provider checks its own rules (Istio 1.30+
  *     {@code PILOT_ENABLE_MULTIPLE_CUSTOM_AUTHZ_PROVIDERS=true})
+ * @param responseBudget bytes of xDS responses all streams together may have handed to gRPC and not yet written to
+ *     the network (they sit in direct memory meanwhile); a stream finding it spent waits, first come first served
+ *     (default 64MB; size {@code -XX:MaxDirectMemorySize} above it)
+ * @param stallAfter after how long a stream whose proxy does not read has its bytes written off the budget, so that
+ *     stuck proxies cannot hold the others back (default 10s)
+ * @param initialConfigThreads threads computing the first config of newly connected proxies in a connect storm;
+ *     0 = the number of cores, at least 2
  */
 @ConfigurationProperties("gatehouse.xds")
 public record XdsProperties(
@@ -31,9 +39,22 @@ public record XdsProperties(
     @DefaultValue Jwks jwks,
     List<Integer> plaintextInboundPorts,
     List<ExtensionProvider> extensionProviders,
-    @DefaultValue("false") boolean multipleCustomAuthzProviders) {
+    @DefaultValue("false") boolean multipleCustomAuthzProviders,
+    @DefaultValue("64MB") DataSize responseBudget,
+    @DefaultValue("10s") Duration stallAfter,
+    @DefaultValue("0") int initialConfigThreads) {
 
   public XdsProperties {
+    if (responseBudget == null || responseBudget.toBytes() < 1) {
+      throw new IllegalArgumentException("gatehouse.xds.response-budget must be at least 1 byte: " + responseBudget);
+    }
+    if (stallAfter == null || stallAfter.isNegative()) {
+      throw new IllegalArgumentException("gatehouse.xds.stall-after must not be negative: " + stallAfter);
+    }
+    if (initialConfigThreads < 0) {
+      throw new IllegalArgumentException(
+          "gatehouse.xds.initial-config-threads must be 0 (the number of cores) or more: " + initialConfigThreads);
+    }
     plaintextInboundPorts = plaintextInboundPorts == null ? List.of() : List.copyOf(plaintextInboundPorts);
     extensionProviders = extensionProviders == null ? List.of() : List.copyOf(extensionProviders);
   }

@@ -54,12 +54,20 @@ public class XdsServerConfiguration {
     XdsServer.Builder b = XdsServer.builder(translator)
         .nackBackoff(properties.nackBackoff())
         .pushThrottle(properties.pushThrottle() > 0 ? properties.pushThrottle() : XdsPushCoordinator.defaultPushThrottle())
+        .responseBudget(properties.responseBudget().toBytes())
+        .stallAfter(properties.stallAfter())
         .callerAuthenticator(callerAuthenticator(chain, authenticators));
     MeterRegistry meters = registry.getIfAvailable();
     if (meters != null) {
       b.events(new MicrometerXdsEvents(meters));
     }
+    if (properties.initialConfigThreads() > 0) {
+      b.initialConfigThreads(properties.initialConfigThreads());
+    }
     XdsServer server = b.build();
+    log.info("xDS server: push throttle {} threads, response budget {} bytes, streams stalled after {}, NACK back-off {}",
+        properties.pushThrottle() > 0 ? properties.pushThrottle() : XdsPushCoordinator.defaultPushThrottle(),
+        properties.responseBudget().toBytes(), properties.stallAfter(), properties.nackBackoff());
     if (meters != null) {
       registerGauges(server, meters);
     }

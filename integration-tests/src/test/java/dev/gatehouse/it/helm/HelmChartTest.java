@@ -8,6 +8,7 @@ import com.marcnuri.helm.LintResult;
 import dev.gatehouse.controlplane.ca.CaProperties;
 import dev.gatehouse.controlplane.config.GatehouseProperties;
 import dev.gatehouse.controlplane.config.SourceMode;
+import dev.gatehouse.controlplane.xds.XdsProperties;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +18,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Renders the Helm chart with helm-java (Helm's own Go library, offline) and checks what a cluster would get: the
@@ -232,6 +234,29 @@ class HelmChartTest {
         .containsEntry("deployment/grpc-xds-tls", 15012).containsEntry("service/grpc-xds-tls", 15012)
         .containsEntry("networkPolicy/15012", 15012).containsEntry("service/http-monitoring", 15014);
     ChartArguments.assertEveryGatehousePropertyBinds(hardened.args());
+  }
+
+  /**
+   * The push tuning values reach {@code gatehouse.xds.*}: by default the application's own defaults (64 MB response
+   * budget, 10 s stall, 30 s NACK back-off, Istio's push throttle), and what a values file sets otherwise.
+   */
+  @Test
+  void xdsPushTuningValuesBindToTheApplicationsProperties() {
+    XdsProperties defaults = ChartArguments.bind(RenderedChart.render(Map.of()).args(), "gatehouse.xds",
+        XdsProperties.class);
+    assertThat(defaults.responseBudget()).isEqualTo(DataSize.ofMegabytes(64));
+    assertThat(defaults.stallAfter()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(defaults.nackBackoff()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(defaults.pushThrottle()).isZero();
+
+    RenderedChart tuned = RenderedChart.render(Map.of("xds.responseBudget", "256MB", "xds.stallAfter", "3s",
+        "xds.nackBackoff", "5s", "xds.pushThrottle", 8));
+    XdsProperties bound = ChartArguments.bind(tuned.args(), "gatehouse.xds", XdsProperties.class);
+    assertThat(bound.responseBudget()).isEqualTo(DataSize.ofMegabytes(256));
+    assertThat(bound.stallAfter()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(bound.nackBackoff()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(bound.pushThrottle()).isEqualTo(8);
+    ChartArguments.assertEveryGatehousePropertyBinds(tuned.args());
   }
 
   /** Every port the chart declares: container ports, Service ports and NetworkPolicy ingress ports. */
