@@ -57,6 +57,11 @@ public final class ProxyConfigCache implements ConfigWatcher {
   private final ProxyConfigGenerator generator;
   private final ResourceSerializer serializer = new ResourceSerializer();
   private final ConcurrentMap<Long, ProxyStream> streams = new ConcurrentHashMap<>();
+  /**
+   * Identified streams by the namespace of their workload (and the one their node claims, when it differs), so that a
+   * push scoped to a few namespaces finds their streams without walking all of them.
+   */
+  private final ConcurrentMap<String, Set<ProxyStream>> byNamespace = new ConcurrentHashMap<>();
   private final ScheduledExecutorService scheduler;
   private final Duration nackBackoff;
   private final XdsServerEvents events;
@@ -213,7 +218,71 @@ public final class ProxyConfigCache implements ConfigWatcher {
   }
 
   boolean close(long streamId) {
-    return streams.remove(streamId) != null;
+    ProxyStream s = streams.remove(streamId);
+    if (s == null) {
+      return false;
+    }
+    ProxyIdentity id = s.identity();
+    if (id != null) {
+      for (String ns : namespacesOf(id)) {
+        byNamespace.computeIfPresent(ns, (k, set) -> {
+          set.remove(s);
+          return set.isEmpty() ? null : set;
+        });
+      }
+    }
+    return true;
+  }
+
+  /** Indexes a stream that was just identified (once per stream; its identity does not change after). */
+  void indexByNamespace(ProxyStream stream) {
+    ProxyIdentity id = stream.identity();
+    for (String ns : namespacesOf(id)) {
+      byNamespace.compute(ns, (k, set) -> {
+        Set<ProxyStream> out = set == null ? ConcurrentHashMap.newKeySet() : set;
+        out.add(stream);
+        return out;
+      });
+    }
+    if (streams.get(stream.id) != stream) { // closed meanwhile: undo
+      for (String ns : namespacesOf(id)) {
+        byNamespace.computeIfPresent(ns, (k, set) -> {
+          set.remove(stream);
+          return set.isEmpty() ? null : set;
+        });
+      }
+    }
+  }
+
+  private static List<String> namespacesOf(ProxyIdentity id) {
+    String pod = id.workload().namespace();
+    return pod.equals(id.namespace()) ? List.of(pod) : List.of(pod, id.namespace());
+  }
+
+  /**
+   * The identified streams a push with {@code scope} must visit: all of them, or those of the scope's namespaces,
+   * plus in either case every stream whose identity's last translation failed.
+   */
+  Collection<ProxyStream> streamsIn(ProxyScope scope) {
+    if (scope.isAll()) {
+      return streams.values();
+    }
+    Set<ProxyStream> out = new java.util.HashSet<>();
+    for (String ns : scope.namespaceSet()) {
+      Set<ProxyStream> set = byNamespace.get(ns);
+      if (set != null) {
+        out.addAll(set);
+      }
+    }
+    if (!failed.isEmpty()) {
+      for (ProxyStream s : streams.values()) {
+        ProxyIdentity id = s.identity();
+        if (id != null && failed.contains(id)) {
+          out.add(s);
+        }
+      }
+    }
+    return out;
   }
 
   Collection<ProxyStream> streams() {

@@ -114,17 +114,11 @@ public final class XdsPushCoordinator implements AutoCloseable {
     ProxyScope scope = cache.changedSince(lastPushed, snapshot); // all on the first push (lastPushed null)
     Map<ProxyIdentity, List<ProxyStream>> byIdentity = new HashMap<>();
     int streams = 0;
-    int skipped = 0;
-    for (ProxyStream s : cache.streams()) {
+    for (ProxyStream s : cache.streamsIn(scope)) {
       ProxyIdentity id = s.identity();
-      if (id == null) {
-        continue;
-      }
-      if (scope.includes(id) || cache.failedLastTime(id)) {
+      if (id != null && (scope.includes(id) || cache.failedLastTime(id))) {
         byIdentity.computeIfAbsent(id, k -> new ArrayList<>()).add(s);
         streams++;
-      } else {
-        skipped++;
       }
     }
     if (!byIdentity.isEmpty()) {
@@ -149,8 +143,8 @@ public final class XdsPushCoordinator implements AutoCloseable {
     pushedVersion = snapshot.version();
     Duration took = Duration.ofNanos(System.nanoTime() - start);
     cache.events().pushCompleted(took, byIdentity.size(), streams);
-    log.debug("pushed snapshot {} to {} streams ({} distinct proxies; scope {}, {} streams outside it) in {} ms",
-        snapshot.version(), streams, byIdentity.size(), scope, skipped, took.toMillis());
+    log.debug("pushed snapshot {} to {} streams ({} distinct proxies; scope {}) in {} ms", snapshot.version(), streams,
+        byIdentity.size(), scope, took.toMillis());
   }
 
   @Override

@@ -126,6 +126,7 @@ final class XdsStreamCallbacks implements DiscoveryServerCallbacks {
       throw new RequestException(Status.PERMISSION_DENIED.withDescription(denial.get()));
     }
     stream.identify(node, StreamAuthorizer.withProvenIdentity(stream.caller, claim));
+    cache.indexByNamespace(stream);
     cache.assignInitialConfig(stream);
     return stream;
   }
