@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.util.unit.DataSize;
@@ -31,9 +32,9 @@ class HelmChartTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"selfSigned", "plugged", "vault", "spire", "auto"})
-  void chartLintsCleanForEveryCaMode(String mode) throws Exception {
+  void chartLintsCleanForEveryCaMode(String mode, @TempDir Path dir) throws Exception {
     // helm-java's lint takes no values file: lint a copy of the chart whose values.yaml selects the mode.
-    Path copy = Files.createTempDirectory("gatehouse-chart").resolve("gatehouse");
+    Path copy = dir.resolve("gatehouse");
     try (var files = Files.walk(RenderedChart.CHART)) {
       for (Path f : files.toList()) {
         Path target = copy.resolve(RenderedChart.CHART.relativize(f).toString());
@@ -306,9 +307,13 @@ class HelmChartTest {
       "ca:\n  overlapRoots:\n    until: 72h", // an instant, not a duration
       "ca:\n  overlapRoots:\n    until: \"2026-12-20\"", // an instant needs its time and zone
       "ca:\n  overlapRoots:\n    configMap: old-roots", // typo in the overlapRoots block
+      "xds:\n  responseBudget: 67108864", // a size with its unit (64MB)
+      "xds:\n  responseBudget: 0MB", // at least one byte
+      "xds:\n  stallAfter: 10", // a duration
+      "xds:\n  pushThrottle: -1", // 0 (Istio's default) or more
   })
-  void schemaRefusesBadValues(String yaml) throws Exception {
-    Path values = Files.createTempFile("gatehouse-bad-values", ".yaml");
+  void schemaRefusesBadValues(String yaml, @TempDir Path dir) throws Exception {
+    Path values = dir.resolve("bad-values.yaml");
     Files.writeString(values, yaml + "\n");
     assertThatThrownBy(() -> new Helm(RenderedChart.CHART).template().withName("gatehouse").withNamespace("istio-system")
         .withValuesFile(values).call())
