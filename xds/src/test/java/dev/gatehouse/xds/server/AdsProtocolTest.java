@@ -80,12 +80,7 @@ class AdsProtocolTest {
   }
 
   private void push(MeshSnapshot s) throws InterruptedException {
-    xds.onSnapshot(s);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (xds.pushedVersion() < s.version() && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
-    assertThat(xds.pushedVersion()).isEqualTo(s.version());
+    TestMeshes.pushAndAwait(xds, s);
   }
 
   @AfterEach

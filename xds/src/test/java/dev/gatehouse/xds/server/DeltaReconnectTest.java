@@ -212,11 +212,6 @@ class DeltaReconnectTest {
   }
 
   private void push(MeshSnapshot s) throws InterruptedException {
-    xds.onSnapshot(s);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (xds.pushedVersion() < s.version() && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
-    assertThat(xds.pushedVersion()).isEqualTo(s.version());
+    TestMeshes.pushAndAwait(xds, s);
   }
 }

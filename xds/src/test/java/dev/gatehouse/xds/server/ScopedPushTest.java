@@ -68,8 +68,8 @@ class ScopedPushTest {
     }
   };
 
+  private final List<AutoCloseable> closeables = new java.util.ArrayList<>();
   private XdsServer xds;
-  private Server server;
   private ManagedChannel channel;
 
   /** Namespaces a and b, one service and one sidecar pod each; {@code aEndpoint} is svc.a's endpoint. */
@@ -89,20 +89,18 @@ class ScopedPushTest {
 
   private void start(MeshSnapshot initial) throws Exception {
     xds = XdsServer.builder(counting).initialSnapshot(initial).build();
+    closeables.add(xds);
     String name = InProcessServerBuilder.generateName();
     InProcessServerBuilder b = InProcessServerBuilder.forName(name);
     xds.services().forEach(b::addService);
-    server = b.build().start();
+    Server server = b.build().start();
+    closeables.add(() -> server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
     channel = InProcessChannelBuilder.forName(name).build();
+    closeables.add(channel::shutdownNow);
   }
 
   private void push(MeshSnapshot s) throws InterruptedException {
-    xds.onSnapshot(s);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (xds.pushedVersion() < s.version() && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
-    assertThat(xds.pushedVersion()).isEqualTo(s.version());
+    TestMeshes.pushAndAwait(xds, s);
   }
 
   /** A SotW client that has ACKed its CDS (wildcard) and the EDS of {@code clusters}. */
@@ -129,14 +127,9 @@ class ScopedPushTest {
   }
 
   @AfterEach
-  void stop() throws Exception {
-    if (channel != null) {
-      channel.shutdownNow();
-      server.shutdownNow();
-      server.awaitTermination(5, TimeUnit.SECONDS);
-    }
-    if (xds != null) {
-      xds.close();
+  void closeInReverse() throws Exception {
+    while (!closeables.isEmpty()) {
+      closeables.remove(closeables.size() - 1).close();
     }
   }
 

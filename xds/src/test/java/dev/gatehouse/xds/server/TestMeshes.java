@@ -49,4 +49,14 @@ final class TestMeshes {
     return new Policy<>(PolicyKind.AUTHORIZATION_POLICY, ResourceMeta.of("AuthorizationPolicy", ns, name),
         AuthorizationPolicy.newBuilder().setAction(AuthorizationPolicy.Action.ALLOW).build());
   }
+
+  /** Hands {@code s} to the server and waits (at most 10 s) until the push of it completed. */
+  static void pushAndAwait(XdsServer xds, MeshSnapshot s) throws InterruptedException {
+    xds.onSnapshot(s);
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while (xds.pushedVersion() < s.version() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    org.assertj.core.api.Assertions.assertThat(xds.pushedVersion()).as("pushed version").isEqualTo(s.version());
+  }
 }
