@@ -265,12 +265,13 @@ public final class MeshSnapshot {
     return "MeshSnapshot{version=" + version + ", " + counts() + "}";
   }
 
+  /** Sorted by key (natural order), and a {@link java.util.SortedMap}, so that two snapshots compare in one walk. */
   private static <K extends Comparable<K>, V> Map<K, V> sortedCopy(Collection<V> values, Function<V, K> key) {
     TreeMap<K, V> m = new TreeMap<>();
     for (V v : values) {
       m.put(key.apply(v), v);
     }
-    return java.util.Collections.unmodifiableMap(m);
+    return java.util.Collections.unmodifiableSortedMap(m);
   }
 
   private static <T extends com.google.protobuf.Message> List<Policy<T>> sortedPolicies(List<Policy<T>> in) {

@@ -62,12 +62,14 @@ public final class MeshTranslation {
   private final OutboundClusterBuilder clusterBuilder;
   private final LoadAssignmentBuilder loadAssignments;
   private final ServiceVisibility visibility;
-  private final Map<OutboundKey, Outbound> outbound;
-  private final Map<ServiceOutKey, ServiceOut> serviceOuts;
+  /**
+   * The memos, one set per namespace ({@link NamespaceMemo}): a derived translation ({@link #next}) copies this map
+   * (one entry per namespace) and replaces only the entries of the namespaces its change concerns, so that deriving
+   * costs in proportion to the namespaces and the change, not to every proxy and service in the mesh.
+   */
+  private final Map<String, NamespaceMemo> memos;
+  /** Namespace views with the same parts share one instance (without exportTo or rules: the whole mesh). */
   private final Map<PartsKey, SharedOutbound> sharedOutbound;
-  private final Map<EndpointKey, ClusterLoadAssignment> endpoints;
-  private final Map<ProxyKey, ProxyResources> proxies;
-  private final Map<IpKey, ProxyResources> perIp = new ConcurrentHashMap<>();
   private final SidecarInboundBuilder.Shared inboundShared;
   private static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong();
   /** Unique per translation (two translations of one snapshot with other options differ). */
@@ -88,24 +90,49 @@ public final class MeshTranslation {
 
   private record EndpointKey(String name, Map<String, String> subsetLabels) {}
 
-  /** Sorted, unmodifiable maps shared by every proxy of one (kind, namespace). */
+  /** Sorted, unmodifiable maps shared by every proxy of one (kind, namespace); {@code shared} is what they came from. */
   private record Outbound(
       java.util.NavigableMap<String, Message> listeners,
       java.util.NavigableMap<String, Message> routes,
       java.util.NavigableMap<String, Message> clusters,
       java.util.NavigableMap<String, Message> endpoints,
-      List<TranslationError> errors) {}
+      List<TranslationError> errors,
+      SharedOutbound shared) {}
+
+  /**
+   * The memos of one namespace: the resources of its proxies, its outbound views (as a client namespace), and the
+   * outbound parts and ClusterLoadAssignments of its services. Translations share an instance while nothing it holds
+   * can differ between them; {@link #next} gives a namespace a new instance (sharing the maps that stay valid) when
+   * its proxies are re-translated or an endpoint change reaches it. A stale translation that fills a shared
+   * instance late computes the same values, since everything such an instance holds had equal inputs in both.
+   */
+  private record NamespaceMemo(
+      Map<ProxyKey, ProxyResources> proxies,
+      Map<IpKey, ProxyResources> perIp,
+      Map<ProxyKind, Outbound> outbound,
+      Map<ServiceOutKey, ServiceOut> serviceOuts,
+      Map<EndpointKey, ClusterLoadAssignment> endpoints) {
+    NamespaceMemo() {
+      this(new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), new ConcurrentHashMap<>(),
+          new ConcurrentHashMap<>());
+    }
+
+    /** Its proxies to be translated afresh; its outbound views and service parts kept. */
+    NamespaceMemo withoutProxies() {
+      return new NamespaceMemo(new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), outbound, serviceOuts, endpoints);
+    }
+  }
 
   private MeshTranslation(
       MeshSnapshot snapshot,
       TranslationOptions options,
       Function<MeshSnapshot, InboundPolicySource> policyFactory,
-      MeshTranslation carryOutboundFrom,
+      MeshTranslation from,
       Set<String> changedNamespaces,
       boolean allProxiesChanged,
       Set<ObjectKey> changedEndpoints) {
     this.snapshot = snapshot;
-    this.baseId = carryOutboundFrom == null ? -1 : carryOutboundFrom.id;
+    this.baseId = from == null ? -1 : from.id;
     Set<String> scope = new HashSet<>(changedNamespaces);
     this.options = options;
     this.policyFactory = policyFactory;
@@ -115,51 +142,22 @@ public final class MeshTranslation {
     this.clusterBuilder = new OutboundClusterBuilder(snapshot, peerAuth, options);
     this.loadAssignments = new LoadAssignmentBuilder(snapshot, peerAuth);
     this.inboundShared = new SidecarInboundBuilder.Shared(trustDomains(), options);
-    if (carryOutboundFrom != null && !changedEndpoints.isEmpty()) {
-      this.visibility = carryOutboundFrom.visibility;
-      EndpointPatch patch = patchEndpoints(carryOutboundFrom, changedEndpoints);
-      this.outbound = patch.outbound();
-      this.serviceOuts = patch.serviceOuts();
-      this.sharedOutbound = patch.sharedOutbound();
-      this.endpoints = patch.endpoints();
-      this.proxies = new ConcurrentHashMap<>();
-      carryOutboundFrom.proxies.forEach((k, v) -> {
-        if (!changedNamespaces.contains(k.namespace())) {
-          ProxyResources patched = patch.proxy(v);
-          proxies.put(k, patched);
-          if (patched != v) {
-            scope.add(k.namespace());
-          }
-        }
-      });
-      carryOutboundFrom.perIp.forEach((k, v) -> {
-        if (!changedNamespaces.contains(k.key().namespace())) {
-          ProxyResources patched = patch.proxy(v); // keeps its pod-IP listeners' instances
-          perIp.put(k, patched);
-          if (patched != v) {
-            scope.add(k.key().namespace());
-          }
-        }
-      });
-    } else if (carryOutboundFrom != null) {
-      this.visibility = carryOutboundFrom.visibility;
-      this.outbound = carryOutboundFrom.outbound;
-      this.serviceOuts = carryOutboundFrom.serviceOuts;
-      this.sharedOutbound = carryOutboundFrom.sharedOutbound;
-      this.endpoints = carryOutboundFrom.endpoints;
-      this.proxies = new ConcurrentHashMap<>();
-      carryOutboundFrom.proxies.forEach((k, v) -> {
-        if (!changedNamespaces.contains(k.namespace())) {
-          proxies.put(k, v);
-        }
-      });
-    } else {
+    if (from == null) {
       this.visibility = new ServiceVisibility(snapshot);
-      this.outbound = new ConcurrentHashMap<>();
-      this.serviceOuts = new ConcurrentHashMap<>();
+      this.memos = new ConcurrentHashMap<>();
       this.sharedOutbound = new ConcurrentHashMap<>();
-      this.endpoints = new ConcurrentHashMap<>();
-      this.proxies = new ConcurrentHashMap<>();
+    } else {
+      this.visibility = from.visibility;
+      this.memos = new ConcurrentHashMap<>(from.memos);
+      for (String ns : changedNamespaces) {
+        NamespaceMemo m = memos.get(ns);
+        if (m != null) {
+          memos.put(ns, m.withoutProxies());
+        }
+      }
+      this.sharedOutbound = changedEndpoints.isEmpty()
+          ? from.sharedOutbound
+          : patchEndpoints(from, changedEndpoints, scope);
     }
     this.changedFromBase = baseId < 0 || allProxiesChanged ? ProxyScope.all() : ProxyScope.namespaces(scope);
   }
@@ -232,20 +230,18 @@ public final class MeshTranslation {
   }
 
   private Set<String> allNamespaces() {
-    Set<String> all = new HashSet<>();
-    proxies.keySet().forEach(k -> all.add(k.namespace()));
-    return all;
+    return new HashSet<>(memos.keySet());
   }
 
   private static boolean sameOutboundInputs(MeshSnapshot a, MeshSnapshot b) {
-    return a.endpointSlices().equals(b.endpointSlices()) && sameOutboundInputsButEndpoints(a, b);
+    return SnapshotMaps.sameEntries(a.endpointSlices(), b.endpointSlices()) && sameOutboundInputsButEndpoints(a, b);
   }
 
   /** Everything but EndpointSlices: those decide only ClusterLoadAssignments (pods, and so labels, unchanged). */
   private static boolean sameOutboundInputsButEndpoints(MeshSnapshot a, MeshSnapshot b) {
     return a.mesh().equals(b.mesh())
-        && a.workloads().equals(b.workloads())
-        && a.services().equals(b.services())
+        && SnapshotMaps.sameEntries(a.workloads(), b.workloads())
+        && SnapshotMaps.sameEntries(a.services(), b.services())
         && a.destinationRules().equals(b.destinationRules())
         && a.peerAuthentications().equals(b.peerAuthentications())
         && invalidOf(a, PolicyKind.PEER_AUTHENTICATION, PolicyKind.DESTINATION_RULE)
@@ -287,11 +283,16 @@ public final class MeshTranslation {
   public ProxyResources translate(ProxyIdentity proxy) {
     Workload w = workloadOf(proxy);
     ProxyKey key = new ProxyKey(proxy.kind(), w.namespace(), w.labels(), w.serviceAccount(), w.ports());
-    ProxyResources shared = proxies.computeIfAbsent(key, k -> build(k.kind(), w));
+    NamespaceMemo memo = memo(w.namespace());
+    ProxyResources shared = memo.proxies().computeIfAbsent(key, k -> build(k.kind(), w));
     if (proxy.kind() != ProxyKind.PROXYLESS_GRPC || w.ip().isEmpty()) {
       return shared;
     }
-    return perIp.computeIfAbsent(new IpKey(key, w.ip()), k -> withPodIpListeners(shared, k.ip()));
+    return memo.perIp().computeIfAbsent(new IpKey(key, w.ip()), k -> withPodIpListeners(shared, k.ip()));
+  }
+
+  private NamespaceMemo memo(String namespace) {
+    return memos.computeIfAbsent(namespace, ns -> new NamespaceMemo());
   }
 
   private ProxyResources build(ProxyKind kind, Workload w) {
@@ -304,7 +305,8 @@ public final class MeshTranslation {
     }
     EffectiveMtls mtls = peerAuth.resolve(w);
     List<InboundPort> ports = InboundPorts.of(snapshot, w, mtls, options, subject(w), notices);
-    Outbound out = outbound.computeIfAbsent(new OutboundKey(kind, w.namespace()), this::buildOutbound);
+    Outbound out = memo(w.namespace()).outbound()
+        .computeIfAbsent(kind, k -> buildOutbound(new OutboundKey(k, w.namespace())));
     errs.addAll(out.errors());
     TreeMap<String, Message> ownListeners = new TreeMap<>();
     TreeMap<String, Message> ownClusters = new TreeMap<>();
@@ -395,11 +397,11 @@ public final class MeshTranslation {
         continue;
       }
       Optional<Policy<DestinationRule>> dr = destinationRules.forService(s, key.clientNamespace());
-      parts.add(serviceOuts.computeIfAbsent(
+      parts.add(memo(s.namespace()).serviceOuts().computeIfAbsent(
           new ServiceOutKey(key.kind(), s.key(), dr.map(Policy::key).orElse(null)),
           k -> buildServiceOut(k.kind(), s, dr)));
     }
-    SharedOutbound shared = sharedOutbound.computeIfAbsent(new PartsKey(key.kind(), List.copyOf(parts)),
+    SharedOutbound shared = sharedOutbound.computeIfAbsent(new PartsKey(key.kind(), parts),
         this::buildShared);
     java.util.NavigableMap<String, Message> routes = shared.routes();
     if (key.kind() == ProxyKind.SIDECAR) {
@@ -414,7 +416,7 @@ public final class MeshTranslation {
       all.addAll(errs);
       errs = dedupe(all);
     }
-    return new Outbound(shared.listeners(), routes, shared.clusters(), shared.endpoints(), errs);
+    return new Outbound(shared.listeners(), routes, shared.clusters(), shared.endpoints(), errs, shared);
   }
 
   /** One service's outbound resources for one (data-plane kind, applicable DestinationRule). Identity equality. */
@@ -442,9 +444,31 @@ public final class MeshTranslation {
   private record ServiceOutKey(ProxyKind kind, ObjectKey service, ObjectKey destinationRule) {}
 
   /** The parts of a namespace's view; ServiceOut compares by identity, so this is cheap to hash and compare. */
-  private record PartsKey(ProxyKind kind, List<ServiceOut> parts) {}
+  private static final class PartsKey {
+    final ProxyKind kind;
+    final List<ServiceOut> parts;
+    /** Cached: a view of the whole mesh has one part per service, and the memo is asked once per namespace. */
+    private final int hash;
+
+    PartsKey(ProxyKind kind, List<ServiceOut> parts) {
+      this.kind = kind;
+      this.parts = List.copyOf(parts);
+      this.hash = 31 * kind.hashCode() + this.parts.hashCode();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof PartsKey k && hash == k.hash && kind == k.kind && parts.equals(k.parts);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+  }
 
   private record SharedOutbound(
+      PartsKey key,
       java.util.NavigableMap<String, Message> listeners,
       java.util.NavigableMap<String, Message> routes,
       java.util.NavigableMap<String, Message> clusters,
@@ -496,13 +520,13 @@ public final class MeshTranslation {
     TreeMap<String, Message> cla = new TreeMap<>();
     List<TranslationError> errs = new ArrayList<>();
     Map<Integer, List<HostRef>> hosts = new TreeMap<>();
-    if (key.kind() == ProxyKind.SIDECAR) {
+    if (key.kind == ProxyKind.SIDECAR) {
       listeners.put(SidecarOutboundBuilder.LISTENER_NAME, SidecarOutboundBuilder.virtualOutbound());
       clusterMap.put(SidecarOutboundBuilder.PASSTHROUGH_CLUSTER, SidecarOutboundBuilder.passthroughCluster());
       Cluster blackHole = SidecarOutboundBuilder.blackHoleCluster();
       clusterMap.put(blackHole.getName(), blackHole);
     }
-    for (ServiceOut part : key.parts()) {
+    for (ServiceOut part : key.parts) {
       part.listeners.forEach(e -> listeners.put(e.getKey(), e.getValue()));
       part.routes.forEach(e -> routes.put(e.getKey(), e.getValue()));
       part.clusters.forEach(e -> clusterMap.put(e.getKey(), e.getValue()));
@@ -519,6 +543,7 @@ public final class MeshTranslation {
       e.setValue(List.copyOf(e.getValue()));
     }
     return new SharedOutbound(
+        key,
         Collections.unmodifiableNavigableMap(listeners),
         Collections.unmodifiableNavigableMap(routes),
         Collections.unmodifiableNavigableMap(clusterMap),
@@ -552,7 +577,7 @@ public final class MeshTranslation {
     if (c.isPresent()) {
       out.clusters.add(Map.entry(name, c.get()));
       EndpointKey key = new EndpointKey(name, Map.copyOf(subsetLabels));
-      out.endpoints.add(Map.entry(name, endpoints.computeIfAbsent(key,
+      out.endpoints.add(Map.entry(name, memo(s.namespace()).endpoints().computeIfAbsent(key,
           k -> loadAssignments.build(name, s, sp, subsetLabels))));
       out.endpointInputs.add(new EndpointInput(key, sp));
     }
@@ -561,34 +586,95 @@ public final class MeshTranslation {
   /** Services with an EndpointSlice added, removed or changed between the two snapshots. */
   private static Set<ObjectKey> changedEndpointServices(MeshSnapshot a, MeshSnapshot b) {
     Set<ObjectKey> changed = new HashSet<>();
-    a.endpointSlices().forEach((k, slice) -> {
-      if (!slice.equals(b.endpointSlices().get(k))) {
-        changed.add(slice.serviceKey());
+    SnapshotMaps.forEachChange(a.endpointSlices(), b.endpointSlices(), (older, newer) -> {
+      if (older != null) {
+        changed.add(older.serviceKey());
       }
-    });
-    b.endpointSlices().forEach((k, slice) -> {
-      if (!slice.equals(a.endpointSlices().get(k))) {
-        changed.add(slice.serviceKey());
+      if (newer != null) {
+        changed.add(newer.serviceKey());
       }
     });
     return changed;
   }
 
   /**
-   * The memos of {@code from} with the ClusterLoadAssignments of {@code services} rebuilt from this snapshot and
-   * nothing else: every other message, map and {@link ProxyResources} keeps its instance (so its serialized form
-   * and version), and a ClusterLoadAssignment that comes out equal keeps its old instance too. Only the endpoint maps
-   * that hold a changed assignment, and the proxies that hold such a map, get new instances.
+   * Patches {@link #memos} (a copy of {@code from}'s) for an endpoint change of {@code services}: their
+   * ClusterLoadAssignments are rebuilt from this snapshot and nothing else. Every other message, map and
+   * {@link ProxyResources} keeps its instance (so its serialized form and version), and an assignment that comes out
+   * equal keeps its old instance too. Only the endpoint maps that hold a changed assignment, and the proxies that
+   * hold such a map, get new instances; their namespaces are added to {@code scope}. Visits the memos of the changed
+   * services' namespaces and of the client namespaces that can see them, nothing else.
+   *
+   * @return the shared-outbound memo for this translation
    */
-  private EndpointPatch patchEndpoints(MeshTranslation from, Set<ObjectKey> services) {
-    Map<EndpointKey, ClusterLoadAssignment> eps = new ConcurrentHashMap<>(from.endpoints);
-    from.serviceOuts.forEach((k, so) -> {
+  private Map<PartsKey, SharedOutbound> patchEndpoints(MeshTranslation from, Set<ObjectKey> services, Set<String> scope) {
+    // 1. The changed services' parts, in their own namespaces' memos (always copied: a stale translation filling
+    // the old memo late must not write old endpoints into this one's).
+    Map<ServiceOut, ServiceOut> parts = new java.util.IdentityHashMap<>();
+    Set<String> serviceNamespaces = new HashSet<>();
+    services.forEach(k -> serviceNamespaces.add(k.namespace()));
+    for (String ns : serviceNamespaces) {
+      NamespaceMemo old = memos.get(ns);
+      if (old != null) {
+        memos.put(ns, patchedServices(old, services, parts));
+      }
+    }
+    // 2. The client namespaces that can see a changed service: their views and proxies.
+    List<ServiceInfo> changed = new ArrayList<>();
+    services.forEach(k -> {
+      ServiceInfo s = snapshot.services().get(k);
+      if (s != null) {
+        changed.add(s);
+      }
+    });
+    Map<SharedOutbound, SharedOutbound> patchedShared = new java.util.IdentityHashMap<>();
+    Map<Map<String, Message>, java.util.NavigableMap<String, Message>> endpointMaps = new java.util.IdentityHashMap<>();
+    for (Map.Entry<String, NamespaceMemo> e : memos.entrySet()) {
+      String client = e.getKey();
+      if (!visibility.everythingVisible() && changed.stream().noneMatch(s -> visibility.visible(s, client))) {
+        continue;
+      }
+      NamespaceMemo m = e.getValue();
+      Map<ProxyKind, Outbound> outbound = new ConcurrentHashMap<>();
+      m.outbound().forEach((kind, o) -> {
+        SharedOutbound s = patchedShared.computeIfAbsent(o.shared(), so -> patchShared(so, parts, endpointMaps));
+        outbound.put(kind, s == o.shared()
+            ? o
+            : new Outbound(o.listeners(), o.routes(), o.clusters(), s.endpoints(), o.errors(), s));
+      });
+      Map<ProxyKey, ProxyResources> proxies = new ConcurrentHashMap<>();
+      m.proxies().forEach((k, v) -> proxies.put(k, patchedProxy(v, endpointMaps, client, scope)));
+      Map<IpKey, ProxyResources> perIp = new ConcurrentHashMap<>();
+      // keeps its pod-IP listeners' instances
+      m.perIp().forEach((k, v) -> perIp.put(k, patchedProxy(v, endpointMaps, client, scope)));
+      memos.put(client, new NamespaceMemo(proxies, perIp, outbound, m.serviceOuts(), m.endpoints()));
+    }
+    if (patchedShared.entrySet().stream().allMatch(x -> x.getKey() == x.getValue())) {
+      return from.sharedOutbound;
+    }
+    Map<PartsKey, SharedOutbound> shared = new ConcurrentHashMap<>(from.sharedOutbound);
+    patchedShared.forEach((old, n) -> {
+      if (old != n) {
+        shared.remove(old.key(), old);
+        shared.put(n.key(), n);
+      }
+    });
+    return shared;
+  }
+
+  /**
+   * {@code m} with the parts of {@code services} rebuilt with this snapshot's endpoints (a new endpoint memo without
+   * their old assignments, a new service-part memo); replaced parts are recorded in {@code parts}. Its proxies and
+   * views are left to the caller.
+   */
+  private NamespaceMemo patchedServices(NamespaceMemo m, Set<ObjectKey> services, Map<ServiceOut, ServiceOut> parts) {
+    Map<EndpointKey, ClusterLoadAssignment> eps = new ConcurrentHashMap<>(m.endpoints());
+    m.serviceOuts().forEach((k, so) -> {
       if (services.contains(k.service())) {
         so.endpointInputs.forEach(in -> eps.remove(in.key()));
       }
     });
-    Map<ServiceOut, ServiceOut> parts = new java.util.IdentityHashMap<>();
-    Map<ServiceOutKey, ServiceOut> serviceOuts = new ConcurrentHashMap<>(from.serviceOuts);
+    Map<ServiceOutKey, ServiceOut> serviceOuts = new ConcurrentHashMap<>(m.serviceOuts());
     serviceOuts.replaceAll((k, so) -> {
       if (!services.contains(k.service())) {
         return so;
@@ -605,7 +691,7 @@ public final class MeshTranslation {
         EndpointInput in = so.endpointInputs.get(i);
         ClusterLoadAssignment cla = eps.computeIfAbsent(in.key(), key -> {
           ClusterLoadAssignment built = loadAssignments.build(key.name(), so.service, in.port(), key.subsetLabels());
-          ClusterLoadAssignment old = from.endpoints.get(key);
+          ClusterLoadAssignment old = m.endpoints().get(key);
           return built.equals(old) ? old : built;
         });
         same &= cla == so.endpoints.get(i).getValue();
@@ -617,56 +703,55 @@ public final class MeshTranslation {
       parts.put(so, n);
       return n;
     });
-    Map<Map<String, Message>, java.util.NavigableMap<String, Message>> endpointMaps = new java.util.IdentityHashMap<>();
-    Map<PartsKey, SharedOutbound> shared = new ConcurrentHashMap<>();
-    from.sharedOutbound.forEach((k, so) -> {
-      if (k.parts().stream().noneMatch(parts::containsKey)) {
-        shared.put(k, so);
-        return;
-      }
-      TreeMap<String, Message> cla = new TreeMap<>(so.endpoints());
-      List<ServiceOut> newParts = new ArrayList<>(k.parts().size());
-      for (ServiceOut p : k.parts()) {
-        ServiceOut n = parts.getOrDefault(p, p);
-        if (n != p) {
-          n.endpoints.forEach(e -> cla.put(e.getKey(), e.getValue()));
-        }
-        newParts.add(n);
-      }
-      java.util.NavigableMap<String, Message> m = Collections.unmodifiableNavigableMap(cla);
-      endpointMaps.put(so.endpoints(), m);
-      shared.put(new PartsKey(k.kind(), List.copyOf(newParts)),
-          new SharedOutbound(so.listeners(), so.routes(), so.clusters(), m, so.errors(), so.sortedHosts()));
-    });
-    Map<OutboundKey, Outbound> outbound = new ConcurrentHashMap<>();
-    from.outbound.forEach((k, o) -> {
-      java.util.NavigableMap<String, Message> m = endpointMaps.get(o.endpoints());
-      outbound.put(k, m == null ? o : new Outbound(o.listeners(), o.routes(), o.clusters(), m, o.errors()));
-    });
-    return new EndpointPatch(outbound, serviceOuts, shared, eps, endpointMaps);
+    return new NamespaceMemo(m.proxies(), m.perIp(), m.outbound(), serviceOuts, eps);
   }
 
-  private record EndpointPatch(
-      Map<OutboundKey, Outbound> outbound,
-      Map<ServiceOutKey, ServiceOut> serviceOuts,
-      Map<PartsKey, SharedOutbound> sharedOutbound,
-      Map<EndpointKey, ClusterLoadAssignment> endpoints,
+  /**
+   * {@code s} itself unless it holds a replaced part; then one with the new parts and its endpoint map patched (the
+   * old map's replacement recorded in {@code endpointMaps}); its other maps keep their instances.
+   */
+  private static SharedOutbound patchShared(
+      SharedOutbound s,
+      Map<ServiceOut, ServiceOut> parts,
       Map<Map<String, Message>, java.util.NavigableMap<String, Message>> endpointMaps) {
-
-    /** {@code r} itself unless it holds a changed endpoint map; then a copy with only that map replaced. */
-    ProxyResources proxy(ProxyResources r) {
-      java.util.NavigableMap<String, Message> m = endpointMaps.get(r.of(ProxyResources.ENDPOINT));
-      if (m == null) {
-        return r;
-      }
-      Map<String, Map<String, Message>> byType = new TreeMap<>(r.resourcesByType());
-      byType.put(ProxyResources.ENDPOINT, m);
-      return new ProxyResources(byType, r.errors(), r.notices());
+    if (s.key().parts.stream().noneMatch(parts::containsKey)) {
+      return s;
     }
+    TreeMap<String, Message> cla = new TreeMap<>(s.endpoints());
+    List<ServiceOut> newParts = new ArrayList<>(s.key().parts.size());
+    for (ServiceOut p : s.key().parts) {
+      ServiceOut n = parts.getOrDefault(p, p);
+      if (n != p) {
+        n.endpoints.forEach(e -> cla.put(e.getKey(), e.getValue()));
+      }
+      newParts.add(n);
+    }
+    java.util.NavigableMap<String, Message> m = Collections.unmodifiableNavigableMap(cla);
+    endpointMaps.put(s.endpoints(), m);
+    return new SharedOutbound(new PartsKey(s.key().kind, newParts), s.listeners(), s.routes(), s.clusters(), m,
+        s.errors(), s.sortedHosts());
   }
 
+  /**
+   * {@code r} itself unless it holds a replaced endpoint map; then a copy with only that map replaced, and its
+   * namespace in {@code scope}.
+   */
+  private static ProxyResources patchedProxy(
+      ProxyResources r,
+      Map<Map<String, Message>, java.util.NavigableMap<String, Message>> endpointMaps,
+      String namespace,
+      Set<String> scope) {
+    java.util.NavigableMap<String, Message> m = endpointMaps.get(r.of(ProxyResources.ENDPOINT));
+    if (m == null) {
+      return r;
+    }
+    scope.add(namespace);
+    Map<String, Map<String, Message>> byType = new TreeMap<>(r.resourcesByType());
+    byType.put(ProxyResources.ENDPOINT, m);
+    return new ProxyResources(byType, r.errors(), r.notices());
+  }
   @Override
   public String toString() {
-    return "MeshTranslation{snapshot=" + snapshot.version() + ", proxies=" + proxies.size() + "}";
+    return "MeshTranslation{snapshot=" + snapshot.version() + ", namespaces=" + memos.size() + "}";
   }
 }

@@ -230,4 +230,68 @@ class MeshTranslationTest {
     // Both sidecars share one endpoint map still.
     assertThat(after.get(0).of(ProxyResources.ENDPOINT)).isSameAs(after.get(1).of(ProxyResources.ENDPOINT));
   }
+
+  /**
+   * The memos of namespaces an endpoint change does not concern are shared between the two translations; a stale
+   * translation that fills them (or its own copies) late must not hand the newer one old endpoints.
+   */
+  @Test
+  void aStaleTranslationFillingItsMemosLateLeavesTheNewerOneCorrect() {
+    for (var mesh : java.util.List.of(dev.gatehouse.model.MeshConfig.defaults(),
+        dev.gatehouse.model.MeshConfig.defaults().withDefaultServiceExportTo(java.util.List.of(".")))) {
+      MeshSnapshot s1 = TranslationBenchmark.mesh(mesh, 1, 0);
+      MeshSnapshot s2 = withExtraEndpoint(s1);
+      Workload g = pod(s1, "ns-3", "svc-61-0");
+      ProxyIdentity grpcInNs3 = new ProxyIdentity(ProxyKind.PROXYLESS_GRPC, g.key(), g.ip(), "ns-3",
+          g.serviceAccount(), g.labels());
+      ProxyIdentity viewer = sidecar(pod(s1, "ns-3", "svc-60-0"));
+      ProxyIdentity elsewhere = sidecar(pod(s1, "ns-8", "svc-160-0"));
+      MeshTranslation t1 = MeshTranslation.of(s1, TranslationOptions.defaults(),
+          AuthorizationFilters.forMesh(TranslationOptions.defaults()));
+      t1.translate(grpcInNs3); // ns-3 has memos (a proxyless view) before the change; its sidecar view does not
+      MeshTranslation t2 = t1.next(s2);
+      // The stale translation builds ns-3's sidecar view and ns-8's proxy after t2 was derived.
+      assertThat(t1.translate(viewer).of(ProxyResources.ENDPOINT).get(SVC61_HTTP).toString())
+          .doesNotContain("127.11.0.1");
+      t1.translate(elsewhere);
+      MeshTranslation fresh = MeshTranslation.of(s2, TranslationOptions.defaults(),
+          AuthorizationFilters.forMesh(TranslationOptions.defaults()));
+      for (ProxyIdentity p : java.util.List.of(viewer, elsewhere, grpcInNs3)) {
+        assertSameBytes(t2.translate(p), fresh.translate(p));
+      }
+      assertThat(t2.translate(viewer).of(ProxyResources.ENDPOINT).get(SVC61_HTTP).toString()).contains("127.11.0.1");
+    }
+  }
+
+  /** Derived twice in a row (the push loop's pattern): scopes name only what each step changed. */
+  @Test
+  void consecutiveEndpointChangesScopeOnlyTheirViewersAndMatchAFreshTranslation() {
+    MeshSnapshot s1 = TranslationBenchmark.mesh(
+        dev.gatehouse.model.MeshConfig.defaults().withDefaultServiceExportTo(java.util.List.of(".")), 1, 0);
+    MeshTranslation t1 = MeshTranslation.of(s1, TranslationOptions.defaults(),
+        AuthorizationFilters.forMesh(TranslationOptions.defaults()));
+    ProxyIdentity ns3 = sidecar(pod(s1, "ns-3", "svc-60-0"));
+    ProxyIdentity ns8 = sidecar(pod(s1, "ns-8", "svc-160-0"));
+    t1.translate(ns3);
+    ProxyResources ns8Before = t1.translate(ns8);
+    MeshSnapshot s2 = withExtraEndpoint(s1);
+    MeshTranslation t2 = t1.next(s2);
+    assertThat(t2.changedSince(t1.id()).namespaceSet()).containsExactly("ns-3");
+    var slice = s2.endpointSlices().get(ObjectKey.of("ns-8", "svc-160-abc"));
+    var eps = new java.util.ArrayList<>(slice.endpoints());
+    eps.add(new dev.gatehouse.model.EndpointSliceInfo.Endpoint(java.util.List.of("127.11.0.2"), true, "", "", "", 1));
+    MeshSnapshot s3 = s2.toBuilder(s2.version() + 1)
+        .endpointSlice(new dev.gatehouse.model.EndpointSliceInfo(slice.meta(), slice.serviceName(), slice.ports(), eps))
+        .build();
+    ProxyResources ns3After2 = t2.translate(ns3);
+    MeshTranslation t3 = t2.next(s3);
+    assertThat(t3.changedSince(t2.id()).namespaceSet()).containsExactly("ns-8");
+    assertThat(t3.changedSince(t1.id()).isAll()).isTrue();
+    assertThat(t3.translate(ns3)).isSameAs(ns3After2);
+    assertThat(t3.translate(ns8)).isNotSameAs(ns8Before);
+    MeshTranslation fresh = MeshTranslation.of(s3, TranslationOptions.defaults(),
+        AuthorizationFilters.forMesh(TranslationOptions.defaults()));
+    assertSameBytes(t3.translate(ns3), fresh.translate(ns3));
+    assertSameBytes(t3.translate(ns8), fresh.translate(ns8));
+  }
 }
