@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -55,59 +56,148 @@ public final class MeshSnapshot {
   private final Map<String, List<Policy<RequestAuthentication>>> requestAuthenticationsByNamespace;
   private final Map<String, List<Policy<DestinationRule>>> destinationRulesByNamespace;
   private final Map<String, List<InvalidPolicy>> invalidPoliciesByNamespace;
-  private final Map<SelectorKey, List<Workload>> selectorMemo = new ConcurrentHashMap<>();
+  private final Map<SelectorKey, List<Workload>> selectorMemo;
+  private static final java.util.concurrent.atomic.AtomicLong UIDS = new java.util.concurrent.atomic.AtomicLong();
+  /** Unique per snapshot instance (two snapshots may share a version number, e.g. in tests). */
+  private final long uid = UIDS.incrementAndGet();
+  /** The {@link #uid} of the snapshot this one was derived from ({@link #toBuilder}); -1 for one built afresh. */
+  private final long baseUid;
+  /** For a derived snapshot: the keys of each part put or removed since its base (a superset of what changed). */
+  private final Map<Part, Set<Object>> changedFromBase;
 
   private record SelectorKey(String namespace, Map<String, String> selector) {}
 
+  /** The kinds of objects a snapshot holds, each one sorted map in the builder. */
+  private enum Part {
+    NAMESPACES,
+    SERVICE_ACCOUNTS,
+    WORKLOADS,
+    SERVICES,
+    ENDPOINT_SLICES,
+    PEER_AUTHENTICATIONS,
+    AUTHORIZATION_POLICIES,
+    REQUEST_AUTHENTICATIONS,
+    DESTINATION_RULES,
+    INVALID_POLICIES
+  }
+
+  /** Invalid policies sort by kind, then namespace/name; one per (kind, key). */
+  private record InvalidKey(PolicyKind kind, ObjectKey key) implements Comparable<InvalidKey> {
+    @Override
+    public int compareTo(InvalidKey o) {
+      int c = kind.compareTo(o.kind);
+      return c != 0 ? c : key.compareTo(o.key);
+    }
+  }
+
+  /**
+   * Built from the builder's sorted maps. A part the builder did not touch since it was seeded from a base snapshot
+   * ({@link #toBuilder}) shares the base's map and indexes (same instances), so deriving a snapshot costs in
+   * proportion to the parts that changed, and comparing it with its base stops at identity for the others.
+   */
+  @SuppressWarnings("unchecked")
   private MeshSnapshot(Builder b) {
     this.version = b.version;
     this.mesh = Objects.requireNonNull(b.mesh, "mesh");
-    this.namespaces = sortedCopy(b.namespaces, NamespaceInfo::name);
-    this.serviceAccounts = sortedCopy(b.serviceAccounts, sa -> sa.meta().key());
-    this.workloads = sortedCopy(b.workloads, Workload::key);
-    this.workloadIndex = new java.util.HashMap<>(workloads);
-    this.services = sortedCopy(b.services, ServiceInfo::key);
-    this.endpointSlices = sortedCopy(b.endpointSlices, s -> s.meta().key());
-    this.peerAuthentications = sortedPolicies(b.peerAuthentications);
-    this.authorizationPolicies = sortedPolicies(b.authorizationPolicies);
-    this.requestAuthentications = sortedPolicies(b.requestAuthentications);
-    this.destinationRules = sortedPolicies(b.destinationRules);
-    this.invalidPolicies =
-        b.invalidPolicies.stream()
-            .sorted(Comparator.comparing((InvalidPolicy p) -> p.kind()).thenComparing(InvalidPolicy::key))
-            .toList();
-
-    this.workloadsByNamespace = groupBy(workloads.values(), Workload::namespace);
-    Map<String, Workload> byIp = new TreeMap<>();
-    java.util.Set<String> shared = new java.util.HashSet<>();
-    for (Workload w : workloads.values()) {
-      if (!w.ip().isEmpty() && byIp.putIfAbsent(w.ip(), w) != null) {
-        shared.add(w.ip());
-      }
+    MeshSnapshot base = b.base;
+    this.baseUid = base == null ? -1 : base.uid;
+    Map<Part, Set<Object>> changed = new java.util.EnumMap<>(Part.class);
+    if (base != null) {
+      b.changedKeys.forEach((part, keys) -> changed.put(part, Set.copyOf(keys)));
     }
-    // An IP several pods report (hostNetwork pods share their node's) names no single workload: never guess.
-    byIp.keySet().removeAll(shared);
-    this.workloadsByIp = Map.copyOf(byIp);
-    this.servicesByNamespace = groupBy(services.values(), ServiceInfo::namespace);
-    this.servicesByFqdn =
-        services.values().stream().collect(Collectors.toUnmodifiableMap(ServiceInfo::fqdn, s -> s, (a, c) -> a));
-    Map<ObjectKey, List<ServiceInfo>> byWorkload = new TreeMap<>();
-    for (Workload w : workloads.values()) {
-      List<ServiceInfo> matched = new ArrayList<>();
-      for (ServiceInfo s : servicesByNamespace.getOrDefault(w.namespace(), List.of())) {
-        if (LabelSelector.serviceSelects(s.selector(), w.labels())) {
-          matched.add(s);
+    this.changedFromBase = java.util.Collections.unmodifiableMap(changed);
+    this.namespaces = base != null && !b.touched(Part.NAMESPACES) ? base.namespaces
+        : (Map<String, NamespaceInfo>) (Map<?, ?>) b.sorted(Part.NAMESPACES);
+    this.serviceAccounts = base != null && !b.touched(Part.SERVICE_ACCOUNTS) ? base.serviceAccounts
+        : (Map<ObjectKey, ServiceAccountInfo>) (Map<?, ?>) b.sorted(Part.SERVICE_ACCOUNTS);
+    boolean sameWorkloads = base != null && !b.touched(Part.WORKLOADS);
+    boolean sameServices = base != null && !b.touched(Part.SERVICES);
+    this.workloads = sameWorkloads ? base.workloads : (Map<ObjectKey, Workload>) (Map<?, ?>) b.sorted(Part.WORKLOADS);
+    this.services = sameServices ? base.services : (Map<ObjectKey, ServiceInfo>) (Map<?, ?>) b.sorted(Part.SERVICES);
+    boolean sameSlices = base != null && !b.touched(Part.ENDPOINT_SLICES);
+    this.endpointSlices = sameSlices ? base.endpointSlices
+        : (Map<ObjectKey, EndpointSliceInfo>) (Map<?, ?>) b.sorted(Part.ENDPOINT_SLICES);
+    this.peerAuthentications = base != null && !b.touched(Part.PEER_AUTHENTICATIONS) ? base.peerAuthentications
+        : sortedPolicies(b.sorted(Part.PEER_AUTHENTICATIONS));
+    this.authorizationPolicies = base != null && !b.touched(Part.AUTHORIZATION_POLICIES) ? base.authorizationPolicies
+        : sortedPolicies(b.sorted(Part.AUTHORIZATION_POLICIES));
+    this.requestAuthentications = base != null && !b.touched(Part.REQUEST_AUTHENTICATIONS)
+        ? base.requestAuthentications : sortedPolicies(b.sorted(Part.REQUEST_AUTHENTICATIONS));
+    this.destinationRules = base != null && !b.touched(Part.DESTINATION_RULES) ? base.destinationRules
+        : sortedPolicies(b.sorted(Part.DESTINATION_RULES));
+    this.invalidPolicies = base != null && !b.touched(Part.INVALID_POLICIES) ? base.invalidPolicies
+        : List.copyOf((java.util.Collection<InvalidPolicy>) (java.util.Collection<?>) b.sorted(Part.INVALID_POLICIES)
+            .values());
+
+    if (sameWorkloads) {
+      this.workloadIndex = base.workloadIndex;
+      this.workloadsByNamespace = base.workloadsByNamespace;
+      this.workloadsByIp = base.workloadsByIp;
+      this.selectorMemo = base.selectorMemo; // its values depend on the workloads only
+    } else {
+      this.workloadIndex = new java.util.HashMap<>(workloads);
+      this.workloadsByNamespace = groupBy(workloads.values(), Workload::namespace);
+      Map<String, Workload> byIp = new TreeMap<>();
+      java.util.Set<String> shared = new java.util.HashSet<>();
+      for (Workload w : workloads.values()) {
+        if (!w.ip().isEmpty() && byIp.putIfAbsent(w.ip(), w) != null) {
+          shared.add(w.ip());
         }
       }
-      byWorkload.put(w.key(), List.copyOf(matched));
+      // An IP several pods report (hostNetwork pods share their node's) names no single workload: never guess.
+      byIp.keySet().removeAll(shared);
+      this.workloadsByIp = Map.copyOf(byIp);
+      this.selectorMemo = new ConcurrentHashMap<>();
     }
-    this.servicesByWorkload = Map.copyOf(byWorkload);
-    this.endpointSlicesByService = groupBy(endpointSlices.values(), EndpointSliceInfo::serviceKey);
-    this.peerAuthenticationsByNamespace = groupBy(peerAuthentications, Policy::namespace);
-    this.authorizationPoliciesByNamespace = groupBy(authorizationPolicies, Policy::namespace);
-    this.requestAuthenticationsByNamespace = groupBy(requestAuthentications, Policy::namespace);
-    this.destinationRulesByNamespace = groupBy(destinationRules, Policy::namespace);
-    this.invalidPoliciesByNamespace = groupBy(invalidPolicies, p -> p.meta().namespace());
+    if (sameServices) {
+      this.servicesByNamespace = base.servicesByNamespace;
+      this.servicesByFqdn = base.servicesByFqdn;
+    } else {
+      this.servicesByNamespace = groupBy(services.values(), ServiceInfo::namespace);
+      this.servicesByFqdn =
+          services.values().stream().collect(Collectors.toUnmodifiableMap(ServiceInfo::fqdn, s -> s, (a, c) -> a));
+    }
+    if (sameWorkloads && sameServices) {
+      this.servicesByWorkload = base.servicesByWorkload;
+    } else {
+      Map<ObjectKey, List<ServiceInfo>> byWorkload = new java.util.HashMap<>();
+      for (Workload w : workloads.values()) {
+        List<ServiceInfo> matched = new ArrayList<>();
+        for (ServiceInfo s : servicesByNamespace.getOrDefault(w.namespace(), List.of())) {
+          if (LabelSelector.serviceSelects(s.selector(), w.labels())) {
+            matched.add(s);
+          }
+        }
+        byWorkload.put(w.key(), List.copyOf(matched));
+      }
+      this.servicesByWorkload = Map.copyOf(byWorkload);
+    }
+    this.endpointSlicesByService = sameSlices ? base.endpointSlicesByService
+        : groupBy(endpointSlices.values(), EndpointSliceInfo::serviceKey);
+    this.peerAuthenticationsByNamespace = base != null && peerAuthentications == base.peerAuthentications
+        ? base.peerAuthenticationsByNamespace : groupBy(peerAuthentications, Policy::namespace);
+    this.authorizationPoliciesByNamespace = base != null && authorizationPolicies == base.authorizationPolicies
+        ? base.authorizationPoliciesByNamespace : groupBy(authorizationPolicies, Policy::namespace);
+    this.requestAuthenticationsByNamespace = base != null && requestAuthentications == base.requestAuthentications
+        ? base.requestAuthenticationsByNamespace : groupBy(requestAuthentications, Policy::namespace);
+    this.destinationRulesByNamespace = base != null && destinationRules == base.destinationRules
+        ? base.destinationRulesByNamespace : groupBy(destinationRules, Policy::namespace);
+    this.invalidPoliciesByNamespace = base != null && invalidPolicies == base.invalidPolicies
+        ? base.invalidPoliciesByNamespace : groupBy(invalidPolicies, p -> p.meta().namespace());
+  }
+
+  /**
+   * The EndpointSlices (by key) that may differ between {@code older} and this snapshot, when this one was derived
+   * from exactly that instance ({@code older.toBuilder(...)}): the keys put or removed since (a superset of those
+   * that changed). Empty when not derived from it: compare the maps then.
+   */
+  public Optional<Set<ObjectKey>> endpointSlicesChangedSince(MeshSnapshot older) {
+    if (older == null || baseUid != older.uid) {
+      return Optional.empty();
+    }
+    Set<ObjectKey> keys = new java.util.HashSet<>();
+    changedFromBase.getOrDefault(Part.ENDPOINT_SLICES, Set.of()).forEach(k -> keys.add((ObjectKey) k));
+    return Optional.of(keys);
   }
 
   public static Builder builder(long version, MeshConfig mesh) {
@@ -119,20 +209,13 @@ public final class MeshSnapshot {
     return builder(0, mesh).build();
   }
 
-  /** A builder seeded with this snapshot's objects, for a copy with changes and a new version. */
+  /**
+   * A builder seeded with this snapshot's objects, for a copy with changes and a new version. Adding an object
+   * replaces the one with its key; {@link Builder#remove} takes one out. The parts (kinds) left untouched are
+   * shared with this snapshot, not copied.
+   */
   public Builder toBuilder(long newVersion) {
-    Builder b = new Builder(newVersion, mesh);
-    b.namespaces.addAll(namespaces.values());
-    b.serviceAccounts.addAll(serviceAccounts.values());
-    b.workloads.addAll(workloads.values());
-    b.services.addAll(services.values());
-    b.endpointSlices.addAll(endpointSlices.values());
-    b.peerAuthentications.addAll(peerAuthentications);
-    b.authorizationPolicies.addAll(authorizationPolicies);
-    b.requestAuthentications.addAll(requestAuthentications);
-    b.destinationRules.addAll(destinationRules);
-    b.invalidPolicies.addAll(invalidPolicies);
-    return b;
+    return new Builder(newVersion, mesh, this);
   }
 
   public long version() {
@@ -265,21 +348,15 @@ public final class MeshSnapshot {
     return "MeshSnapshot{version=" + version + ", " + counts() + "}";
   }
 
-  /** Sorted by key (natural order), and a {@link java.util.SortedMap}, so that two snapshots compare in one walk. */
-  private static <K extends Comparable<K>, V> Map<K, V> sortedCopy(Collection<V> values, Function<V, K> key) {
-    TreeMap<K, V> m = new TreeMap<>();
-    for (V v : values) {
-      m.put(key.apply(v), v);
+  private static <T extends com.google.protobuf.Message> List<Policy<T>> sortedPolicies(Map<?, ?> byKey) {
+    List<Policy<T>> out = new ArrayList<>(byKey.size());
+    for (Object p : byKey.values()) {
+      @SuppressWarnings("unchecked")
+      Policy<T> policy = (Policy<T>) p;
+      out.add(policy);
     }
-    return java.util.Collections.unmodifiableSortedMap(m);
-  }
-
-  private static <T extends com.google.protobuf.Message> List<Policy<T>> sortedPolicies(List<Policy<T>> in) {
-    Map<ObjectKey, Policy<T>> dedup = new TreeMap<>();
-    for (Policy<T> p : in) {
-      dedup.put(p.key(), p);
-    }
-    return dedup.values().stream().sorted(POLICY_ORDER).toList();
+    out.sort(POLICY_ORDER);
+    return List.copyOf(out);
   }
 
   private static <K, V> Map<K, List<V>> groupBy(Collection<V> values, Function<V, K> key) {
@@ -292,77 +369,126 @@ public final class MeshSnapshot {
     return Map.copyOf(out);
   }
 
-  /** Collects objects for one snapshot. Not thread-safe; a snapshot is built by its source's single owner. */
+  /**
+   * Collects objects for one snapshot, one sorted map per part (kind), so that the latest object with a key wins.
+   * Seeded from a base snapshot ({@link MeshSnapshot#toBuilder}), a part is copied from the base only when first
+   * touched. Not thread-safe; a snapshot is built by its source's single owner.
+   */
   public static final class Builder {
     private final long version;
     private final MeshConfig mesh;
-    private final List<NamespaceInfo> namespaces = new ArrayList<>();
-    private final List<ServiceAccountInfo> serviceAccounts = new ArrayList<>();
-    private final List<Workload> workloads = new ArrayList<>();
-    private final List<ServiceInfo> services = new ArrayList<>();
-    private final List<EndpointSliceInfo> endpointSlices = new ArrayList<>();
-    private final List<Policy<PeerAuthentication>> peerAuthentications = new ArrayList<>();
-    private final List<Policy<AuthorizationPolicy>> authorizationPolicies = new ArrayList<>();
-    private final List<Policy<RequestAuthentication>> requestAuthentications = new ArrayList<>();
-    private final List<Policy<DestinationRule>> destinationRules = new ArrayList<>();
-    private final List<InvalidPolicy> invalidPolicies = new ArrayList<>();
+    private final MeshSnapshot base;
+    private final Map<Part, TreeMap<Comparable<?>, Object>> parts = new java.util.EnumMap<>(Part.class);
+    /** With a base: the keys put or removed per part since seeding. */
+    private final Map<Part, Set<Object>> changedKeys = new java.util.EnumMap<>(Part.class);
 
     private Builder(long version, MeshConfig mesh) {
+      this(version, mesh, null);
+    }
+
+    private Builder(long version, MeshConfig mesh, MeshSnapshot base) {
       this.version = version;
       this.mesh = mesh;
+      this.base = base;
+    }
+
+    private boolean touched(Part part) {
+      return parts.containsKey(part);
+    }
+
+    /** The part's map for writing: the base's objects copied in on first use (a sorted copy is linear). */
+    private TreeMap<Comparable<?>, Object> part(Part part) {
+      TreeMap<Comparable<?>, Object> m = parts.get(part);
+      if (m == null) {
+        m = new TreeMap<>();
+        if (base != null) {
+          seed(part, m);
+        }
+        parts.put(part, m);
+      }
+      return m;
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void seed(Part part, TreeMap<Comparable<?>, Object> m) {
+      switch (part) {
+        case NAMESPACES -> m.putAll((Map) base.namespaces);
+        case SERVICE_ACCOUNTS -> m.putAll((Map) base.serviceAccounts);
+        case WORKLOADS -> m.putAll((Map) base.workloads);
+        case SERVICES -> m.putAll((Map) base.services);
+        case ENDPOINT_SLICES -> m.putAll((Map) base.endpointSlices);
+        case PEER_AUTHENTICATIONS -> base.peerAuthentications.forEach(p -> m.put(p.key(), p));
+        case AUTHORIZATION_POLICIES -> base.authorizationPolicies.forEach(p -> m.put(p.key(), p));
+        case REQUEST_AUTHENTICATIONS -> base.requestAuthentications.forEach(p -> m.put(p.key(), p));
+        case DESTINATION_RULES -> base.destinationRules.forEach(p -> m.put(p.key(), p));
+        case INVALID_POLICIES -> base.invalidPolicies.forEach(p -> m.put(new InvalidKey(p.kind(), p.key()), p));
+      }
+    }
+
+    /** The part as the snapshot keeps it: sorted, unmodifiable (a {@link java.util.SortedMap}). */
+    private Map<Comparable<?>, Object> sorted(Part part) {
+      TreeMap<Comparable<?>, Object> m = parts.get(part);
+      return java.util.Collections.unmodifiableSortedMap(m == null ? new TreeMap<>() : m);
+    }
+
+    private Builder put(Part part, Comparable<?> key, Object value) {
+      part(part).put(key, value);
+      if (base != null) {
+        changedKeys.computeIfAbsent(part, p -> new java.util.HashSet<>()).add(key);
+      }
+      return this;
+    }
+
+    private static Part partOf(Policy<?> p) {
+      return switch (p.kind()) {
+        case PEER_AUTHENTICATION -> Part.PEER_AUTHENTICATIONS;
+        case AUTHORIZATION_POLICY -> Part.AUTHORIZATION_POLICIES;
+        case REQUEST_AUTHENTICATION -> Part.REQUEST_AUTHENTICATIONS;
+        case DESTINATION_RULE -> Part.DESTINATION_RULES;
+      };
     }
 
     public Builder namespace(NamespaceInfo n) {
-      namespaces.add(n);
-      return this;
+      return put(Part.NAMESPACES, n.name(), n);
     }
 
     public Builder serviceAccount(ServiceAccountInfo sa) {
-      serviceAccounts.add(sa);
-      return this;
+      return put(Part.SERVICE_ACCOUNTS, sa.meta().key(), sa);
     }
 
     public Builder workload(Workload w) {
-      workloads.add(w);
-      return this;
+      return put(Part.WORKLOADS, w.key(), w);
     }
 
     public Builder service(ServiceInfo s) {
-      services.add(s);
-      return this;
+      return put(Part.SERVICES, s.key(), s);
     }
 
     public Builder endpointSlice(EndpointSliceInfo e) {
-      endpointSlices.add(e);
-      return this;
+      return put(Part.ENDPOINT_SLICES, e.meta().key(), e);
     }
 
     public Builder peerAuthentication(Policy<PeerAuthentication> p) {
-      peerAuthentications.add(p);
-      return this;
+      return put(Part.PEER_AUTHENTICATIONS, p.key(), p);
     }
 
     public Builder authorizationPolicy(Policy<AuthorizationPolicy> p) {
-      authorizationPolicies.add(p);
-      return this;
+      return put(Part.AUTHORIZATION_POLICIES, p.key(), p);
     }
 
     public Builder requestAuthentication(Policy<RequestAuthentication> p) {
-      requestAuthentications.add(p);
-      return this;
+      return put(Part.REQUEST_AUTHENTICATIONS, p.key(), p);
     }
 
     public Builder destinationRule(Policy<DestinationRule> p) {
-      destinationRules.add(p);
-      return this;
+      return put(Part.DESTINATION_RULES, p.key(), p);
     }
 
     public Builder invalidPolicy(InvalidPolicy p) {
-      invalidPolicies.add(p);
-      return this;
+      return put(Part.INVALID_POLICIES, new InvalidKey(p.kind(), p.key()), p);
     }
 
-    /** Adds any parsed mesh object (one of the model records or a {@link Policy}). */
+    /** Adds any parsed mesh object (one of the model records or a {@link Policy}); replaces the one with its key. */
     @SuppressWarnings("unchecked")
     public Builder add(Object o) {
       if (o instanceof NamespaceInfo n) {
@@ -378,14 +504,44 @@ public final class MeshSnapshot {
       } else if (o instanceof InvalidPolicy ip) {
         invalidPolicy(ip);
       } else if (o instanceof Policy<?> p) {
-        switch (p.kind()) {
-          case PEER_AUTHENTICATION -> peerAuthentication((Policy<PeerAuthentication>) p);
-          case AUTHORIZATION_POLICY -> authorizationPolicy((Policy<AuthorizationPolicy>) p);
-          case REQUEST_AUTHENTICATION -> requestAuthentication((Policy<RequestAuthentication>) p);
-          case DESTINATION_RULE -> destinationRule((Policy<DestinationRule>) p);
-        }
+        put(partOf(p), p.key(), p);
       } else {
         throw new IllegalArgumentException("not a mesh object: " + o.getClass());
+      }
+      return this;
+    }
+
+    /** Removes the object with {@code o}'s kind and key (one of the model records or a {@link Policy}), if any. */
+    public Builder remove(Object o) {
+      Part part;
+      Comparable<?> key;
+      if (o instanceof NamespaceInfo n) {
+        part = Part.NAMESPACES;
+        key = n.name();
+      } else if (o instanceof ServiceAccountInfo sa) {
+        part = Part.SERVICE_ACCOUNTS;
+        key = sa.meta().key();
+      } else if (o instanceof Workload w) {
+        part = Part.WORKLOADS;
+        key = w.key();
+      } else if (o instanceof ServiceInfo s) {
+        part = Part.SERVICES;
+        key = s.key();
+      } else if (o instanceof EndpointSliceInfo e) {
+        part = Part.ENDPOINT_SLICES;
+        key = e.meta().key();
+      } else if (o instanceof InvalidPolicy ip) {
+        part = Part.INVALID_POLICIES;
+        key = new InvalidKey(ip.kind(), ip.key());
+      } else if (o instanceof Policy<?> p) {
+        part = partOf(p);
+        key = p.key();
+      } else {
+        throw new IllegalArgumentException("not a mesh object: " + o.getClass());
+      }
+      part(part).remove(key);
+      if (base != null) {
+        changedKeys.computeIfAbsent(part, p -> new java.util.HashSet<>()).add(key);
       }
       return this;
     }

@@ -218,6 +218,34 @@ class MeshSnapshotTest {
   }
 
   @Test
+  void aDerivedSnapshotSharesTheKindsItDidNotTouchAndRecordsTheSlicesItDid() {
+    Workload first = mesh.workloads().values().iterator().next();
+    EndpointSliceInfo slice = new EndpointSliceInfo(ResourceMeta.of("EndpointSlice", "shop", "web-new"), "web",
+        List.of(), List.of());
+    MeshSnapshot derived = mesh.toBuilder(mesh.version() + 1).endpointSlice(slice).remove(first).build();
+    assertThat(derived.version()).isEqualTo(mesh.version() + 1);
+    assertThat(derived.workloads()).doesNotContainKey(first.key()).hasSize(mesh.workloads().size() - 1);
+    assertThat(derived.workload(first.key())).isEmpty();
+    assertThat(derived.workloadsInNamespace(first.namespace())).doesNotContain(first);
+    assertThat(derived.endpointSlices()).containsEntry(slice.meta().key(), slice);
+    // Untouched kinds: the base's instances, indexes included.
+    assertThat(derived.services()).isSameAs(mesh.services());
+    assertThat(derived.authorizationPolicies()).isSameAs(mesh.authorizationPolicies());
+    assertThat(derived.namespaces()).isSameAs(mesh.namespaces());
+    assertThat(derived.workloads()).isNotSameAs(mesh.workloads());
+    // The touched slice keys, known only against the direct base.
+    assertThat(derived.endpointSlicesChangedSince(mesh)).contains(java.util.Set.of(slice.meta().key()));
+    MeshSnapshot again = derived.toBuilder(derived.version() + 1).build();
+    assertThat(again.endpointSlicesChangedSince(derived)).contains(java.util.Set.of());
+    assertThat(again.endpointSlicesChangedSince(mesh)).isEmpty();
+    assertThat(mesh.endpointSlicesChangedSince(derived)).isEmpty();
+    // Removing the added slice again gives the base's content (a new map).
+    MeshSnapshot back = derived.toBuilder(derived.version() + 1).remove(slice).workload(first).build();
+    assertThat(back.endpointSlices()).isEqualTo(mesh.endpointSlices());
+    assertThat(back.workloads()).isEqualTo(mesh.workloads());
+  }
+
+  @Test
   void policiesInANamespaceAreOldestFirstThenByName() {
     // Istio: within one scope the oldest policy wins, so translators read them in this order.
     assertThat(names(mesh.authorizationPoliciesIn("shop")))

@@ -184,21 +184,25 @@ public final class MeshTranslation {
     if (newer == snapshot) {
       return this;
     }
-    Set<ObjectKey> changedEndpoints = Set.of();
-    if (!sameOutboundInputs(snapshot, newer)) {
-      if (!sameOutboundInputsButEndpoints(snapshot, newer)) {
-        return of(newer, options, policyFactory);
-      }
-      changedEndpoints = changedEndpointServices(snapshot, newer);
+    if (!sameOutboundInputsButEndpoints(snapshot, newer)) {
+      return of(newer, options, policyFactory);
     }
+    Set<ObjectKey> changedEndpoints = changedEndpointServices(snapshot, newer);
     Set<String> changed = new HashSet<>();
     Set<String> namespaces = new HashSet<>();
-    snapshot.authorizationPolicies().forEach(p -> namespaces.add(p.namespace()));
-    newer.authorizationPolicies().forEach(p -> namespaces.add(p.namespace()));
-    snapshot.requestAuthentications().forEach(p -> namespaces.add(p.namespace()));
-    newer.requestAuthentications().forEach(p -> namespaces.add(p.namespace()));
-    snapshot.invalidPolicies().forEach(p -> namespaces.add(p.meta().namespace()));
-    newer.invalidPolicies().forEach(p -> namespaces.add(p.meta().namespace()));
+    // A derived snapshot shares the lists of the parts that did not change: nothing to compare there.
+    if (snapshot.authorizationPolicies() != newer.authorizationPolicies()) {
+      snapshot.authorizationPolicies().forEach(p -> namespaces.add(p.namespace()));
+      newer.authorizationPolicies().forEach(p -> namespaces.add(p.namespace()));
+    }
+    if (snapshot.requestAuthentications() != newer.requestAuthentications()) {
+      snapshot.requestAuthentications().forEach(p -> namespaces.add(p.namespace()));
+      newer.requestAuthentications().forEach(p -> namespaces.add(p.namespace()));
+    }
+    if (snapshot.invalidPolicies() != newer.invalidPolicies()) {
+      snapshot.invalidPolicies().forEach(p -> namespaces.add(p.meta().namespace()));
+      newer.invalidPolicies().forEach(p -> namespaces.add(p.meta().namespace()));
+    }
     for (String ns : namespaces) {
       if (!snapshot.authorizationPoliciesIn(ns).equals(newer.authorizationPoliciesIn(ns))
           || !snapshot.requestAuthenticationsIn(ns).equals(newer.requestAuthenticationsIn(ns))
@@ -231,10 +235,6 @@ public final class MeshTranslation {
 
   private Set<String> allNamespaces() {
     return new HashSet<>(memos.keySet());
-  }
-
-  private static boolean sameOutboundInputs(MeshSnapshot a, MeshSnapshot b) {
-    return SnapshotMaps.sameEntries(a.endpointSlices(), b.endpointSlices()) && sameOutboundInputsButEndpoints(a, b);
   }
 
   /** Everything but EndpointSlices: those decide only ClusterLoadAssignments (pods, and so labels, unchanged). */
@@ -583,17 +583,33 @@ public final class MeshTranslation {
     }
   }
 
-  /** Services with an EndpointSlice added, removed or changed between the two snapshots. */
+  /**
+   * Services with an EndpointSlice added, removed or changed between the two snapshots: from the keys {@code b}
+   * records as touched when derived from {@code a}, else by comparing all slices.
+   */
   private static Set<ObjectKey> changedEndpointServices(MeshSnapshot a, MeshSnapshot b) {
     Set<ObjectKey> changed = new HashSet<>();
-    SnapshotMaps.forEachChange(a.endpointSlices(), b.endpointSlices(), (older, newer) -> {
-      if (older != null) {
-        changed.add(older.serviceKey());
+    java.util.function.BiConsumer<dev.gatehouse.model.EndpointSliceInfo, dev.gatehouse.model.EndpointSliceInfo> add =
+        (older, newer) -> {
+          if (older != null) {
+            changed.add(older.serviceKey());
+          }
+          if (newer != null) {
+            changed.add(newer.serviceKey());
+          }
+        };
+    Optional<Set<ObjectKey>> touched = b.endpointSlicesChangedSince(a);
+    if (touched.isPresent()) {
+      for (ObjectKey k : touched.get()) {
+        var older = a.endpointSlices().get(k);
+        var newer = b.endpointSlices().get(k);
+        if (older != newer && (older == null || !older.equals(newer))) {
+          add.accept(older, newer);
+        }
       }
-      if (newer != null) {
-        changed.add(newer.serviceKey());
-      }
-    });
+    } else {
+      SnapshotMaps.forEachChange(a.endpointSlices(), b.endpointSlices(), add);
+    }
     return changed;
   }
 

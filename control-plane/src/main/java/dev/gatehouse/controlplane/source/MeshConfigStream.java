@@ -62,6 +62,12 @@ public final class MeshConfigStream implements AutoCloseable {
 
   // Guarded by this.
   private final Map<MeshObjectId, Object> objects = new HashMap<>();
+  /**
+   * The objects changed since {@link #snapshot} was built, with the value that snapshot holds for each (a
+   * placeholder for none): the next snapshot is derived from the last one by replacing only these.
+   */
+  private final Map<MeshObjectId, Object> changedSinceSnapshot = new HashMap<>();
+  private static final Object ABSENT = new Object();
   private long version;
   private MeshSnapshot snapshot;
 
@@ -123,6 +129,7 @@ public final class MeshConfigStream implements AutoCloseable {
       } else {
         outcome = previous == null ? Outcome.ADDED : Outcome.UPDATED;
       }
+      changedSinceSnapshot.putIfAbsent(id, previous == null ? ABSENT : previous);
       objects.put(id, value);
       version++;
     }
@@ -132,9 +139,11 @@ public final class MeshConfigStream implements AutoCloseable {
 
   public Outcome delete(MeshObjectId id) {
     synchronized (this) {
-      if (objects.remove(id) == null) {
+      Object previous = objects.remove(id);
+      if (previous == null) {
         return Outcome.ABSENT;
       }
+      changedSinceSnapshot.putIfAbsent(id, previous);
       version++;
     }
     publisher.changed();
@@ -161,11 +170,24 @@ public final class MeshConfigStream implements AutoCloseable {
     return initialSync.isDone();
   }
 
-  /** The snapshot of the current state; built at most once per version. */
+  /**
+   * The snapshot of the current state; built at most once per version, derived from the previous one: only the
+   * objects changed since are replaced, and the kinds none of them belongs to are shared with it (so building and
+   * translating it cost in proportion to what changed).
+   */
   public synchronized MeshSnapshot current() {
     if (snapshot.version() != version) {
-      MeshSnapshot.Builder b = MeshSnapshot.builder(version, mesh);
-      objects.values().forEach(b::add);
+      MeshSnapshot.Builder b = snapshot.toBuilder(version);
+      changedSinceSnapshot.forEach((id, previous) -> {
+        if (previous != ABSENT) {
+          b.remove(previous);
+        }
+        Object now = objects.get(id);
+        if (now != null) {
+          b.add(now);
+        }
+      });
+      changedSinceSnapshot.clear();
       snapshot = b.build();
     }
     return snapshot;

@@ -147,6 +147,109 @@ class MeshConfigStreamTest {
     assertThat(seen.get(0).authorizationPolicies()).hasSize(1);
   }
 
+  /**
+   * Each snapshot is derived from the previous one (only the changed objects replaced); after any sequence of
+   * upserts and deletes (valid and invalid policies trading places under one id included) it holds exactly what a
+   * snapshot built afresh from the same objects holds, and the kinds nothing changed in are shared, not copied.
+   */
+  @Test
+  void derivedSnapshotsEqualOnesBuiltAfreshAndShareUnchangedKinds() {
+    java.util.Random random = new java.util.Random(7);
+    java.util.Map<MeshObjectId, Object> expected = new java.util.HashMap<>();
+    for (int step = 0; step < 400; step++) {
+      int n = random.nextInt(6);
+      String ns = "ns-" + random.nextInt(3);
+      String name = "o-" + random.nextInt(4);
+      int variant = random.nextInt(3);
+      Object value;
+      MeshObjectId id;
+      switch (random.nextInt(6)) {
+        case 0 -> {
+          id = MeshObjectId.of("Pod", ns, name);
+          value = new dev.gatehouse.model.Workload(new ResourceMeta("v1", "Pod", ns, name, null, "1",
+              java.util.Map.of("app", "a" + variant), java.util.Map.of(), "test"), "sa", "127.0.3." + (n + 1),
+              List.of(), true, false);
+        }
+        case 1 -> {
+          id = MeshObjectId.of("Service", ns, name);
+          value = new dev.gatehouse.model.ServiceInfo(ResourceMeta.of("Service", ns, name),
+              name + "." + ns + ".svc.cluster.local",
+              List.of(new dev.gatehouse.model.ServicePort("http", 80 + variant, "TCP", "", 8080, "")),
+              java.util.Map.of("app", "a" + variant), "");
+        }
+        case 2 -> {
+          id = MeshObjectId.of("EndpointSlice", ns, name);
+          value = new dev.gatehouse.model.EndpointSliceInfo(ResourceMeta.of("EndpointSlice", ns, name), "o-" + variant,
+              List.of(), List.of(new dev.gatehouse.model.EndpointSliceInfo.Endpoint(
+                  List.of("127.0.4." + (n + 1)), true, "", "", "", 1)));
+        }
+        case 3 -> {
+          id = MeshObjectId.of("Namespace", "", ns);
+          value = new NamespaceInfo(new ResourceMeta("v1", "Namespace", "", ns, null, "" + variant,
+              java.util.Map.of("v", "" + variant), java.util.Map.of(), "test"));
+        }
+        default -> {
+          id = MeshObjectId.of("AuthorizationPolicy", ns, name);
+          value = variant == 0
+              ? new InvalidPolicy(PolicyKind.AUTHORIZATION_POLICY, ResourceMeta.of("AuthorizationPolicy", ns, name),
+                  Optional.empty(), "DENY", "bad " + n)
+              : new Policy<>(PolicyKind.AUTHORIZATION_POLICY, ResourceMeta.of("AuthorizationPolicy", ns, name),
+                  AuthorizationPolicy.newBuilder().setAction(variant == 1
+                      ? AuthorizationPolicy.Action.DENY : AuthorizationPolicy.Action.ALLOW).build());
+        }
+      }
+      if (random.nextInt(4) == 0) {
+        stream.delete(id);
+        expected.remove(id);
+      } else {
+        MeshConfigStream.Outcome o = stream.upsert("test", id, value);
+        if (o != MeshConfigStream.Outcome.KEPT_PREVIOUS) {
+          expected.put(id, value);
+        }
+      }
+      if (random.nextInt(3) == 0) {
+        MeshSnapshot before = stream.current();
+        MeshSnapshot.Builder fresh = MeshSnapshot.builder(stream.version(), MeshConfig.defaults());
+        expected.values().forEach(fresh::add);
+        MeshSnapshot want = fresh.build();
+        MeshSnapshot got = stream.current();
+        assertThat(got).isSameAs(before);
+        assertThat(got.namespaces()).isEqualTo(want.namespaces());
+        assertThat(got.workloads()).isEqualTo(want.workloads());
+        assertThat(got.services()).isEqualTo(want.services());
+        assertThat(got.endpointSlices()).isEqualTo(want.endpointSlices());
+        assertThat(got.authorizationPolicies()).isEqualTo(want.authorizationPolicies());
+        assertThat(got.invalidPolicies()).isEqualTo(want.invalidPolicies());
+        for (int k = 0; k < 3; k++) {
+          String namespace = "ns-" + k;
+          assertThat(got.workloadsInNamespace(namespace)).isEqualTo(want.workloadsInNamespace(namespace));
+          assertThat(got.servicesInNamespace(namespace)).isEqualTo(want.servicesInNamespace(namespace));
+          assertThat(got.authorizationPoliciesIn(namespace)).isEqualTo(want.authorizationPoliciesIn(namespace));
+          assertThat(got.invalidPoliciesIn(namespace)).isEqualTo(want.invalidPoliciesIn(namespace));
+          assertThat(got.workloadsMatching(namespace, java.util.Map.of("app", "a1")))
+              .isEqualTo(want.workloadsMatching(namespace, java.util.Map.of("app", "a1")));
+          for (int o = 0; o < 4; o++) {
+            dev.gatehouse.model.ObjectKey key = dev.gatehouse.model.ObjectKey.of(namespace, "o-" + o);
+            assertThat(got.servicesForWorkload(key)).isEqualTo(want.servicesForWorkload(key));
+            assertThat(got.endpointSlicesForService(key)).isEqualTo(want.endpointSlicesForService(key));
+          }
+        }
+      }
+    }
+    // Only an EndpointSlice changes: every other kind's map and index is the previous snapshot's instance.
+    MeshSnapshot before = stream.current();
+    stream.upsert("test", MeshObjectId.of("EndpointSlice", "ns-0", "late"), new dev.gatehouse.model.EndpointSliceInfo(
+        ResourceMeta.of("EndpointSlice", "ns-0", "late"), "o-1", List.of(), List.of()));
+    MeshSnapshot after = stream.current();
+    assertThat(after.endpointSlices()).isNotSameAs(before.endpointSlices()).containsKey(
+        dev.gatehouse.model.ObjectKey.of("ns-0", "late"));
+    assertThat(after.workloads()).isSameAs(before.workloads());
+    assertThat(after.services()).isSameAs(before.services());
+    assertThat(after.authorizationPolicies()).isSameAs(before.authorizationPolicies());
+    assertThat(after.endpointSlicesChangedSince(before)).contains(
+        java.util.Set.of(dev.gatehouse.model.ObjectKey.of("ns-0", "late")));
+  }
+
   private static Policy<AuthorizationPolicy> denyPolicy() {
     return new Policy<>(
         PolicyKind.AUTHORIZATION_POLICY,

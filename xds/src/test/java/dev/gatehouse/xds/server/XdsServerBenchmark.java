@@ -370,7 +370,7 @@ public final class XdsServerBenchmark {
     // An endpoint-only change: one service gains an endpoint.
     proxies.mark();
     long cpu2 = cpuNanos();
-    MeshSnapshot withEndpoint = mesh.withPolicyAndExtraEndpoint(ns);
+    MeshSnapshot withEndpoint = mesh.withExtraEndpoint(withPolicy, ns);
     target.resetPush();
     long change2 = System.nanoTime();
     target.onSnapshot(withEndpoint);
@@ -882,22 +882,33 @@ public final class XdsServerBenchmark {
       return policy(v1.toBuilder(2), ns).build();
     }
 
-    MeshSnapshot withPolicyAndExtraEndpoint(String ns) {
-      MeshSnapshot.Builder b = MeshSnapshot.builder(3, MESH_CONFIG);
-      for (NamespaceInfo n : v1.namespaces().values()) {
-        b.namespace(n);
-      }
-      v1.workloads().values().forEach(b::workload);
-      v1.services().values().forEach(b::service);
-      for (EndpointSliceInfo e : v1.endpointSlices().values()) {
-        if (e.serviceName().equals("svc-0")) {
-          List<EndpointSliceInfo.Endpoint> eps = new ArrayList<>(e.endpoints());
-          eps.add(new EndpointSliceInfo.Endpoint(List.of("127.11.0.1"), true, "", "", "", 1));
-          e = new EndpointSliceInfo(e.meta(), e.serviceName(), e.ports(), eps);
+    /**
+     * {@code withPolicy} with svc-0's EndpointSlice gaining an endpoint. Derived from it ({@code toBuilder}), as the
+     * control plane's config stream derives each snapshot from the one before, so the unchanged parts are shared;
+     * {@code -Dsnapshots=fresh} builds the same content from scratch instead (every map new: the translator then
+     * compares the snapshots object by object).
+     */
+    MeshSnapshot withExtraEndpoint(MeshSnapshot withPolicy, String ns) {
+      boolean fresh = "fresh".equals(System.getProperty("snapshots", "derived"));
+      MeshSnapshot.Builder b;
+      if (fresh) {
+        b = MeshSnapshot.builder(3, MESH_CONFIG);
+        for (NamespaceInfo n : v1.namespaces().values()) {
+          b.namespace(n);
         }
-        b.endpointSlice(e);
+        v1.workloads().values().forEach(b::workload);
+        v1.services().values().forEach(b::service);
+        v1.endpointSlices().values().forEach(b::endpointSlice);
+        policy(b, ns);
+      } else {
+        b = withPolicy.toBuilder(3);
       }
-      return policy(b, ns).build();
+      for (EndpointSliceInfo e : v1.endpointSlicesForService(ObjectKey.of(namespaceOf(0), "svc-0"))) {
+        List<EndpointSliceInfo.Endpoint> eps = new ArrayList<>(e.endpoints());
+        eps.add(new EndpointSliceInfo.Endpoint(List.of("127.11.0.1"), true, "", "", "", 1));
+        b.endpointSlice(new EndpointSliceInfo(e.meta(), e.serviceName(), e.ports(), eps));
+      }
+      return b.build();
     }
 
     private static MeshSnapshot.Builder policy(MeshSnapshot.Builder b, String ns) {
