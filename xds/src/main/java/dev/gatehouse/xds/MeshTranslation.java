@@ -392,7 +392,8 @@ public final class MeshTranslation {
    */
   private Outbound buildOutbound(OutboundKey key) {
     List<ServiceOut> parts = new ArrayList<>();
-    for (ServiceInfo s : snapshot.services().values()) {
+    for (ServiceInfo s : visibility.everythingVisible()
+        ? snapshot.services().values() : visibility.candidates(snapshot, key.clientNamespace())) {
       if (!visibility.everythingVisible() && !visibility.visible(s, key.clientNamespace())) {
         continue;
       }

@@ -28,6 +28,8 @@ public final class ServiceVisibility {
   public static final String EXPORT_TO_ANNOTATION = "networking.istio.io/exportTo";
 
   private final Map<ObjectKey, Set<String>> explicit = new HashMap<>();
+  /** The Services with an exportTo annotation, sorted by key. */
+  private final List<ServiceInfo> annotated = new ArrayList<>();
   private final boolean defaultPrivate;
   private final boolean defaultPublic;
   private final boolean allPublic;
@@ -69,6 +71,7 @@ public final class ServiceVisibility {
             "ignored; the valid values " + valid + " apply"));
       }
       explicit.put(s.key(), Set.copyOf(valid));
+      annotated.add(s);
       everyone &= valid.contains(MeshConfig.EXPORT_ALL);
     }
     errs.sort(Comparator.comparing(TranslationError::policy).thenComparing(TranslationError::message));
@@ -92,6 +95,25 @@ public final class ServiceVisibility {
       return defaultPublic;
     }
     return ExportTo.visible(exportTo, own, namespace);
+  }
+
+  /**
+   * The Services proxies in {@code namespace} may see, sorted by key, without visiting the others: every Service
+   * when the default exports to all; otherwise the namespace's own (when the default is {@code .}) and the
+   * annotated ones. {@link #visible} still decides for each of them.
+   */
+  public java.util.Collection<ServiceInfo> candidates(MeshSnapshot snapshot, String namespace) {
+    if (defaultPublic) {
+      return snapshot.services().values();
+    }
+    List<ServiceInfo> own = defaultPrivate ? snapshot.servicesInNamespace(namespace) : List.of();
+    if (annotated.isEmpty()) {
+      return own;
+    }
+    java.util.TreeMap<ObjectKey, ServiceInfo> merged = new java.util.TreeMap<>();
+    own.forEach(x -> merged.put(x.key(), x));
+    annotated.forEach(x -> merged.put(x.key(), x));
+    return merged.values();
   }
 
   /** Invalid annotations, sorted by service. */
