@@ -37,7 +37,7 @@ public final class XdsPushCoordinator implements AutoCloseable {
   private MeshSnapshot pending; // guarded by lock
   private long pendingReceivedNanos; // guarded by lock
   private volatile long pushedVersion = -1;
-  private MeshSnapshot lastPushed; // push loop only; null before the first push
+  private MeshSnapshot lastPushed; // push loop only (set before it starts): the snapshot the streams were served from
   private volatile boolean closed;
 
   /** Istio's default PILOT_PUSH_THROTTLE: min(15 + 5 * cores, 100). */
@@ -53,6 +53,11 @@ public final class XdsPushCoordinator implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+    // Streams that connect before the first push are served from the initial snapshot: take the first push's scope
+    // against it like any later one's (else the first change after a start visits every connected stream).
+    MeshSnapshot initial = cache.current().snapshot();
+    cache.changedSince(null, initial);
+    this.lastPushed = initial;
     this.pushLoop = new Thread(this::run, "xds-push-loop");
     pushLoop.setDaemon(true);
     pushLoop.start();
@@ -111,7 +116,7 @@ public final class XdsPushCoordinator implements AutoCloseable {
     ProxyConfigCache.SnapshotConfigs sc = cache.install(snapshot, receivedNanos);
     // Only the streams whose config can have changed are visited: the others would be handed the instance they hold
     // and sent nothing, but visiting them made an endpoint change cost in proportion to every connected proxy.
-    ProxyScope scope = cache.changedSince(lastPushed, snapshot); // all on the first push (lastPushed null)
+    ProxyScope scope = cache.changedSince(lastPushed, snapshot);
     Map<ProxyIdentity, List<ProxyStream>> byIdentity = new HashMap<>();
     int streams = 0;
     for (ProxyStream s : cache.streamsIn(scope)) {

@@ -151,6 +151,20 @@ class ScopedPushTest {
     assertThat(a.poll(Duration.ofMillis(100))).as("only EDS changed for a").isNull();
   }
 
+  /** The streams connected before any push were served from the initial snapshot: the first push is scoped too. */
+  @Test
+  void theFirstChangeAfterAStartIsScopedAgainstTheInitialSnapshot() throws Exception {
+    start(mesh(1, isolated(), "127.0.0.11"));
+    RawAdsClient a = connect(A, List.of(A_CLUSTER));
+    RawAdsClient b = connect(B, List.of(B_CLUSTER));
+    translatedByNamespace.clear();
+
+    push(mesh(2, isolated(), "127.0.0.12"));
+    assertThat(addresses(a.next())).containsExactly("127.0.0.12");
+    assertThat(translated("b")).as("b's proxy is outside the first change's scope").isZero();
+    assertThat(b.poll(Duration.ofMillis(300))).isNull();
+  }
+
   @Test
   void inIstiosDefaultVisibilityAnEndpointChangeReachesEverySubscriber() throws Exception {
     MeshConfig everywhere = MeshConfig.defaults();
