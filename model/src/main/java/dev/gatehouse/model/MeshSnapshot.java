@@ -173,6 +173,7 @@ public final class MeshSnapshot {
       this.servicesByWorkload = Map.copyOf(byWorkload);
     }
     this.endpointSlicesByService = sameSlices ? base.endpointSlicesByService
+        : base != null ? slicesByServicePatched(base, changed.getOrDefault(Part.ENDPOINT_SLICES, Set.of()))
         : groupBy(endpointSlices.values(), EndpointSliceInfo::serviceKey);
     this.peerAuthenticationsByNamespace = base != null && peerAuthentications == base.peerAuthentications
         ? base.peerAuthenticationsByNamespace : groupBy(peerAuthentications, Policy::namespace);
@@ -184,6 +185,41 @@ public final class MeshSnapshot {
         ? base.destinationRulesByNamespace : groupBy(destinationRules, Policy::namespace);
     this.invalidPoliciesByNamespace = base != null && invalidPolicies == base.invalidPolicies
         ? base.invalidPoliciesByNamespace : groupBy(invalidPolicies, p -> p.meta().namespace());
+  }
+
+  /**
+   * {@code base}'s slices-by-service index with the lists of the services whose slices were touched rebuilt from
+   * their namespace's slices (the others shared), as {@link #groupBy} would build them: in slice-key order.
+   */
+  private Map<ObjectKey, List<EndpointSliceInfo>> slicesByServicePatched(MeshSnapshot base, Set<Object> touched) {
+    Set<ObjectKey> affected = new java.util.HashSet<>();
+    for (Object k : touched) {
+      EndpointSliceInfo before = base.endpointSlices.get(k);
+      EndpointSliceInfo after = endpointSlices.get(k);
+      if (before != null) {
+        affected.add(before.serviceKey());
+      }
+      if (after != null) {
+        affected.add(after.serviceKey());
+      }
+    }
+    Map<ObjectKey, List<EndpointSliceInfo>> m = new java.util.HashMap<>(base.endpointSlicesByService);
+    java.util.SortedMap<ObjectKey, EndpointSliceInfo> sorted = (java.util.SortedMap<ObjectKey, EndpointSliceInfo>) endpointSlices;
+    for (ObjectKey service : affected) {
+      List<EndpointSliceInfo> list = new ArrayList<>();
+      String ns = service.namespace();
+      for (EndpointSliceInfo e : sorted.subMap(new ObjectKey(ns, ""), new ObjectKey(ns + "\0", "")).values()) {
+        if (e.serviceKey().equals(service)) {
+          list.add(e);
+        }
+      }
+      if (list.isEmpty()) {
+        m.remove(service);
+      } else {
+        m.put(service, List.copyOf(list));
+      }
+    }
+    return java.util.Collections.unmodifiableMap(m);
   }
 
   /**
