@@ -605,7 +605,9 @@ public final class XdsServerBenchmark {
           java.nio.charset.StandardCharsets.UTF_8))) {
         String line;
         while ((line = in.readLine()) != null) {
-          if (line.startsWith("D ")) {
+          if (line.startsWith("[")) {
+            System.err.println("proxies JVM: " + line); // its own JVM log (e.g. -XX:StartFlightRecording), not a reply
+          } else if (line.startsWith("D ")) {
             String[] f = line.split(" ");
             Churn c = ch;
             if (c != null) {
