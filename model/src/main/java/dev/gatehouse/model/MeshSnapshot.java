@@ -485,101 +485,81 @@ public final class MeshSnapshot {
     }
 
     public Builder namespace(NamespaceInfo n) {
-      return put(Part.NAMESPACES, n.name(), n);
+      return add(n);
     }
 
     public Builder serviceAccount(ServiceAccountInfo sa) {
-      return put(Part.SERVICE_ACCOUNTS, sa.meta().key(), sa);
+      return add(sa);
     }
 
     public Builder workload(Workload w) {
-      return put(Part.WORKLOADS, w.key(), w);
+      return add(w);
     }
 
     public Builder service(ServiceInfo s) {
-      return put(Part.SERVICES, s.key(), s);
+      return add(s);
     }
 
     public Builder endpointSlice(EndpointSliceInfo e) {
-      return put(Part.ENDPOINT_SLICES, e.meta().key(), e);
+      return add(e);
     }
 
     public Builder peerAuthentication(Policy<PeerAuthentication> p) {
-      return put(Part.PEER_AUTHENTICATIONS, p.key(), p);
+      return add(p);
     }
 
     public Builder authorizationPolicy(Policy<AuthorizationPolicy> p) {
-      return put(Part.AUTHORIZATION_POLICIES, p.key(), p);
+      return add(p);
     }
 
     public Builder requestAuthentication(Policy<RequestAuthentication> p) {
-      return put(Part.REQUEST_AUTHENTICATIONS, p.key(), p);
+      return add(p);
     }
 
     public Builder destinationRule(Policy<DestinationRule> p) {
-      return put(Part.DESTINATION_RULES, p.key(), p);
+      return add(p);
     }
 
     public Builder invalidPolicy(InvalidPolicy p) {
-      return put(Part.INVALID_POLICIES, new InvalidKey(p.kind(), p.key()), p);
+      return add(p);
     }
 
     /** Adds any parsed mesh object (one of the model records or a {@link Policy}); replaces the one with its key. */
-    @SuppressWarnings("unchecked")
     public Builder add(Object o) {
-      if (o instanceof NamespaceInfo n) {
-        namespace(n);
-      } else if (o instanceof ServiceAccountInfo sa) {
-        serviceAccount(sa);
-      } else if (o instanceof Workload w) {
-        workload(w);
-      } else if (o instanceof ServiceInfo s) {
-        service(s);
-      } else if (o instanceof EndpointSliceInfo e) {
-        endpointSlice(e);
-      } else if (o instanceof InvalidPolicy ip) {
-        invalidPolicy(ip);
-      } else if (o instanceof Policy<?> p) {
-        put(partOf(p), p.key(), p);
-      } else {
-        throw new IllegalArgumentException("not a mesh object: " + o.getClass());
-      }
-      return this;
+      Slot slot = slotOf(o);
+      return put(slot.part(), slot.key(), o);
     }
 
     /** Removes the object with {@code o}'s kind and key (one of the model records or a {@link Policy}), if any. */
     public Builder remove(Object o) {
-      Part part;
-      Comparable<?> key;
-      if (o instanceof NamespaceInfo n) {
-        part = Part.NAMESPACES;
-        key = n.name();
-      } else if (o instanceof ServiceAccountInfo sa) {
-        part = Part.SERVICE_ACCOUNTS;
-        key = sa.meta().key();
-      } else if (o instanceof Workload w) {
-        part = Part.WORKLOADS;
-        key = w.key();
-      } else if (o instanceof ServiceInfo s) {
-        part = Part.SERVICES;
-        key = s.key();
-      } else if (o instanceof EndpointSliceInfo e) {
-        part = Part.ENDPOINT_SLICES;
-        key = e.meta().key();
-      } else if (o instanceof InvalidPolicy ip) {
-        part = Part.INVALID_POLICIES;
-        key = new InvalidKey(ip.kind(), ip.key());
-      } else if (o instanceof Policy<?> p) {
-        part = partOf(p);
-        key = p.key();
-      } else {
-        throw new IllegalArgumentException("not a mesh object: " + o.getClass());
-      }
-      part(part).remove(key);
+      Slot slot = slotOf(o);
+      part(slot.part()).remove(slot.key());
       if (base != null) {
-        changedKeys.computeIfAbsent(part, p -> new java.util.HashSet<>()).add(key);
+        changedKeys.computeIfAbsent(slot.part(), p -> new java.util.HashSet<>()).add(slot.key());
       }
       return this;
+    }
+
+    /** Where a mesh object is kept: its part and its key there. */
+    private record Slot(Part part, Comparable<?> key) {}
+
+    private static Slot slotOf(Object o) {
+      if (o instanceof NamespaceInfo n) {
+        return new Slot(Part.NAMESPACES, n.name());
+      } else if (o instanceof ServiceAccountInfo sa) {
+        return new Slot(Part.SERVICE_ACCOUNTS, sa.meta().key());
+      } else if (o instanceof Workload w) {
+        return new Slot(Part.WORKLOADS, w.key());
+      } else if (o instanceof ServiceInfo s) {
+        return new Slot(Part.SERVICES, s.key());
+      } else if (o instanceof EndpointSliceInfo e) {
+        return new Slot(Part.ENDPOINT_SLICES, e.meta().key());
+      } else if (o instanceof InvalidPolicy ip) {
+        return new Slot(Part.INVALID_POLICIES, new InvalidKey(ip.kind(), ip.key()));
+      } else if (o instanceof Policy<?> p) {
+        return new Slot(partOf(p), p.key());
+      }
+      throw new IllegalArgumentException("not a mesh object: " + o.getClass());
     }
 
     public MeshSnapshot build() {
