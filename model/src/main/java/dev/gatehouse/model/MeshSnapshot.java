@@ -106,26 +106,19 @@ public final class MeshSnapshot {
       b.changedKeys.forEach((part, keys) -> changed.put(part, Set.copyOf(keys)));
     }
     this.changedFromBase = java.util.Collections.unmodifiableMap(changed);
-    this.namespaces = base != null && !b.touched(Part.NAMESPACES) ? base.namespaces
-        : (Map<String, NamespaceInfo>) (Map<?, ?>) b.sorted(Part.NAMESPACES);
-    this.serviceAccounts = base != null && !b.touched(Part.SERVICE_ACCOUNTS) ? base.serviceAccounts
-        : (Map<ObjectKey, ServiceAccountInfo>) (Map<?, ?>) b.sorted(Part.SERVICE_ACCOUNTS);
-    boolean sameWorkloads = base != null && !b.touched(Part.WORKLOADS);
-    boolean sameServices = base != null && !b.touched(Part.SERVICES);
-    this.workloads = sameWorkloads ? base.workloads : (Map<ObjectKey, Workload>) (Map<?, ?>) b.sorted(Part.WORKLOADS);
-    this.services = sameServices ? base.services : (Map<ObjectKey, ServiceInfo>) (Map<?, ?>) b.sorted(Part.SERVICES);
-    boolean sameSlices = base != null && !b.touched(Part.ENDPOINT_SLICES);
-    this.endpointSlices = sameSlices ? base.endpointSlices
-        : (Map<ObjectKey, EndpointSliceInfo>) (Map<?, ?>) b.sorted(Part.ENDPOINT_SLICES);
-    this.peerAuthentications = base != null && !b.touched(Part.PEER_AUTHENTICATIONS) ? base.peerAuthentications
-        : sortedPolicies(b.sorted(Part.PEER_AUTHENTICATIONS));
-    this.authorizationPolicies = base != null && !b.touched(Part.AUTHORIZATION_POLICIES) ? base.authorizationPolicies
-        : sortedPolicies(b.sorted(Part.AUTHORIZATION_POLICIES));
-    this.requestAuthentications = base != null && !b.touched(Part.REQUEST_AUTHENTICATIONS)
-        ? base.requestAuthentications : sortedPolicies(b.sorted(Part.REQUEST_AUTHENTICATIONS));
-    this.destinationRules = base != null && !b.touched(Part.DESTINATION_RULES) ? base.destinationRules
-        : sortedPolicies(b.sorted(Part.DESTINATION_RULES));
-    this.invalidPolicies = base != null && !b.touched(Part.INVALID_POLICIES) ? base.invalidPolicies
+    this.namespaces = part(b, Part.NAMESPACES, x -> x.namespaces);
+    this.serviceAccounts = part(b, Part.SERVICE_ACCOUNTS, x -> x.serviceAccounts);
+    boolean sameWorkloads = b.keeps(Part.WORKLOADS);
+    boolean sameServices = b.keeps(Part.SERVICES);
+    boolean sameSlices = b.keeps(Part.ENDPOINT_SLICES);
+    this.workloads = part(b, Part.WORKLOADS, x -> x.workloads);
+    this.services = part(b, Part.SERVICES, x -> x.services);
+    this.endpointSlices = part(b, Part.ENDPOINT_SLICES, x -> x.endpointSlices);
+    this.peerAuthentications = policies(b, Part.PEER_AUTHENTICATIONS, x -> x.peerAuthentications);
+    this.authorizationPolicies = policies(b, Part.AUTHORIZATION_POLICIES, x -> x.authorizationPolicies);
+    this.requestAuthentications = policies(b, Part.REQUEST_AUTHENTICATIONS, x -> x.requestAuthentications);
+    this.destinationRules = policies(b, Part.DESTINATION_RULES, x -> x.destinationRules);
+    this.invalidPolicies = b.keeps(Part.INVALID_POLICIES) ? base.invalidPolicies
         : List.copyOf((java.util.Collection<InvalidPolicy>) (java.util.Collection<?>) b.sorted(Part.INVALID_POLICIES)
             .values());
 
@@ -185,6 +178,18 @@ public final class MeshSnapshot {
         ? base.destinationRulesByNamespace : groupBy(destinationRules, Policy::namespace);
     this.invalidPoliciesByNamespace = base != null && invalidPolicies == base.invalidPolicies
         ? base.invalidPoliciesByNamespace : groupBy(invalidPolicies, p -> p.meta().namespace());
+  }
+
+  /** The base's map of {@code part} when the builder kept it, else the builder's sorted map. */
+  @SuppressWarnings("unchecked")
+  private static <K, V> Map<K, V> part(Builder b, Part part, Function<MeshSnapshot, Map<K, V>> ofBase) {
+    return b.keeps(part) ? ofBase.apply(b.base) : (Map<K, V>) (Map<?, ?>) b.sorted(part);
+  }
+
+  /** The base's policy list of {@code part} when the builder kept it, else the builder's, oldest first. */
+  private static <T extends com.google.protobuf.Message> List<Policy<T>> policies(
+      Builder b, Part part, Function<MeshSnapshot, List<Policy<T>>> ofBase) {
+    return b.keeps(part) ? ofBase.apply(b.base) : sortedPolicies(b.sorted(part));
   }
 
   /**
@@ -428,8 +433,9 @@ public final class MeshSnapshot {
       this.base = base;
     }
 
-    private boolean touched(Part part) {
-      return parts.containsKey(part);
+    /** Whether the snapshot keeps the base's {@code part} as it is (seeded from a base and not touched since). */
+    private boolean keeps(Part part) {
+      return base != null && !parts.containsKey(part);
     }
 
     /** The part's map for writing: the base's objects copied in on first use (a sorted copy is linear). */

@@ -392,8 +392,7 @@ public final class MeshTranslation {
    */
   private Outbound buildOutbound(OutboundKey key) {
     List<ServiceOut> parts = new ArrayList<>();
-    for (ServiceInfo s : visibility.everythingVisible()
-        ? snapshot.services().values() : visibility.candidates(snapshot, key.clientNamespace())) {
+    for (ServiceInfo s : visibility.candidates(snapshot, key.clientNamespace())) {
       if (!visibility.everythingVisible() && !visibility.visible(s, key.clientNamespace())) {
         continue;
       }
@@ -604,7 +603,7 @@ public final class MeshTranslation {
       for (ObjectKey k : touched.get()) {
         var older = a.endpointSlices().get(k);
         var newer = b.endpointSlices().get(k);
-        if (older != newer && (older == null || !older.equals(newer))) {
+        if (!java.util.Objects.equals(older, newer)) {
           add.accept(older, newer);
         }
       }
