@@ -109,17 +109,19 @@ public final class MeshTranslation {
   private record NamespaceMemo(
       Map<ProxyKey, ProxyResources> proxies,
       Map<IpKey, ProxyResources> perIp,
+      Map<ResourcesKey, ProxyResources> resources,
       Map<ProxyKind, Outbound> outbound,
       Map<ServiceOutKey, ServiceOut> serviceOuts,
       Map<EndpointKey, ClusterLoadAssignment> endpoints) {
     NamespaceMemo() {
       this(new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), new ConcurrentHashMap<>(),
-          new ConcurrentHashMap<>());
+          new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
     }
 
     /** Its proxies to be translated afresh; its outbound views and service parts kept. */
     NamespaceMemo withoutProxies() {
-      return new NamespaceMemo(new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), outbound, serviceOuts, endpoints);
+      return new NamespaceMemo(new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), new ConcurrentHashMap<>(),
+          outbound, serviceOuts, endpoints);
     }
   }
 
@@ -315,7 +317,7 @@ public final class MeshTranslation {
           new SidecarInboundBuilder(w, policies, inboundShared);
       ownListeners.put(SidecarInboundBuilder.LISTENER_NAME, inbound.listener(ports, mtls.workloadMode()));
       for (InboundPort p : ports) {
-        ownClusters.put(SidecarInboundBuilder.clusterName(p.port()), SidecarInboundBuilder.inboundCluster(p));
+        ownClusters.put(SidecarInboundBuilder.clusterName(p.port()), inboundShared.inboundCluster(p));
       }
       ownClusters.put(SidecarInboundBuilder.PASSTHROUGH_CLUSTER, SidecarInboundBuilder.inboundPassthroughCluster());
     } else {
@@ -332,12 +334,38 @@ public final class MeshTranslation {
         }
       }
     }
+    List<TranslationError> errors = dedupe(errs);
+    if (kind == ProxyKind.SIDECAR) {
+      // Every part is a shared instance: label sets that select the same policies (and so get the same inbound
+      // listener) share one ProxyResources, and with it one serialized config.
+      List<Object> parts = new ArrayList<>(List.of(out));
+      parts.addAll(ownListeners.values());
+      parts.addAll(ownClusters.values());
+      List<String> names = new ArrayList<>(ownListeners.keySet());
+      names.addAll(ownClusters.keySet());
+      return memo(w.namespace()).resources().computeIfAbsent(
+          new ResourcesKey(new IdentityKey(parts), names, errors, List.copyOf(notices)),
+          k -> resources(out, ownListeners, ownClusters, k.errors(), k.notices()));
+    }
+    return resources(out, ownListeners, ownClusters, errors, notices);
+  }
+
+  /** The outbound view and the proxy's own messages by identity (all shared instances), their names by value. */
+  private record ResourcesKey(
+      IdentityKey parts, List<String> names, List<TranslationError> errors, List<TranslationNotice> notices) {}
+
+  private static ProxyResources resources(
+      Outbound out,
+      java.util.NavigableMap<String, Message> ownListeners,
+      java.util.NavigableMap<String, Message> ownClusters,
+      List<TranslationError> errors,
+      List<TranslationNotice> notices) {
     Map<String, Map<String, Message>> byType = new TreeMap<>();
     byType.put(ProxyResources.LISTENER, new SortedOverlay<>(out.listeners(), ownListeners));
     byType.put(ProxyResources.ROUTE, out.routes());
     byType.put(ProxyResources.CLUSTER, new SortedOverlay<>(out.clusters(), ownClusters));
     byType.put(ProxyResources.ENDPOINT, out.endpoints());
-    return new ProxyResources(byType, dedupe(errs), notices);
+    return new ProxyResources(byType, errors, notices);
   }
 
   /** Shared resources are per label set, not per pod, so notices name the workload by what it shares. */
@@ -658,12 +686,17 @@ public final class MeshTranslation {
             ? o
             : new Outbound(o.listeners(), o.routes(), o.clusters(), s.endpoints(), o.errors(), s));
       });
+      // Label sets that shared one ProxyResources share its patched one too.
+      Map<ProxyResources, ProxyResources> patched = new java.util.IdentityHashMap<>();
       Map<ProxyKey, ProxyResources> proxies = new ConcurrentHashMap<>();
-      m.proxies().forEach((k, v) -> proxies.put(k, patchedProxy(v, endpointMaps, client, scope)));
+      m.proxies().forEach((k, v) ->
+          proxies.put(k, patched.computeIfAbsent(v, r -> patchedProxy(r, endpointMaps, client, scope))));
       Map<IpKey, ProxyResources> perIp = new ConcurrentHashMap<>();
       // keeps its pod-IP listeners' instances
       m.perIp().forEach((k, v) -> perIp.put(k, patchedProxy(v, endpointMaps, client, scope)));
-      memos.put(client, new NamespaceMemo(proxies, perIp, outbound, m.serviceOuts(), m.endpoints()));
+      // The old ResourcesKeys name the old outbound view: proxies built from now on get new ones.
+      memos.put(client, new NamespaceMemo(proxies, perIp, new ConcurrentHashMap<>(), outbound, m.serviceOuts(),
+          m.endpoints()));
     }
     if (patchedShared.entrySet().stream().allMatch(x -> x.getKey() == x.getValue())) {
       return from.sharedOutbound;
@@ -719,7 +752,7 @@ public final class MeshTranslation {
       parts.put(so, n);
       return n;
     });
-    return new NamespaceMemo(m.proxies(), m.perIp(), m.outbound(), serviceOuts, eps);
+    return new NamespaceMemo(m.proxies(), m.perIp(), m.resources(), m.outbound(), serviceOuts, eps);
   }
 
   /**
@@ -766,6 +799,7 @@ public final class MeshTranslation {
     byType.put(ProxyResources.ENDPOINT, m);
     return new ProxyResources(byType, r.errors(), r.notices());
   }
+
   @Override
   public String toString() {
     return "MeshTranslation{snapshot=" + snapshot.version() + ", namespaces=" + memos.size() + "}";

@@ -54,6 +54,8 @@ public final class SidecarInboundBuilder {
   // One lookup per port: a port has up to five chains and they all carry the same policy filters.
   private final java.util.Map<Integer, List<io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter>> httpFilters =
       new java.util.HashMap<>();
+  private final java.util.Map<Integer, List<Filter>> policyNetwork = new java.util.HashMap<>();
+  // The TCP chains' filters: the policy filters and tcp_proxy.
   private final java.util.Map<Integer, List<Filter>> networkFilters = new java.util.HashMap<>();
   // A port's HTTP chains (mtls-http, plaintext-http) carry the same connection manager.
   private final java.util.Map<Integer, Filter> hcmFilters = new java.util.HashMap<>();
@@ -61,19 +63,33 @@ public final class SidecarInboundBuilder {
 
   /**
    * What is the same for every workload of one translation (same trust domains and options): the TLS transport
-   * sockets per ALPN list and the inbound route configuration per port. Thread-safe (concurrent memo maps).
+   * sockets per ALPN list, the inbound route configuration per port, the {@code inbound|<port>||} clusters, and the
+   * {@code virtualInbound} listeners. A listener follows from the inbound ports, the workload-level mode and the
+   * policy filter lists of each port ({@link InboundPolicySource} memoizes those per applicable policy set), so
+   * workloads whose labels select the same policies share one listener instance, and so one serialized form.
+   * Thread-safe (concurrent memo maps).
    */
   public static final class Shared {
     private final List<String> trustDomains;
     private final TranslationOptions options;
     private final java.util.Map<List<String>, TransportSocket> tls = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.Map<Integer, RouteConfiguration> routes = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<ListenerKey, Listener> listeners = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<List<Object>, Cluster> clusters = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Shared(List<String> trustDomains, TranslationOptions options) {
       this.trustDomains = List.copyOf(trustDomains);
       this.options = options;
     }
+
+    /** {@link SidecarInboundBuilder#inboundCluster}, one instance per (port, protocol) in this translation. */
+    public Cluster inboundCluster(InboundPort p) {
+      return clusters.computeIfAbsent(List.of(p.port(), p.protocol()), k -> SidecarInboundBuilder.inboundCluster(p));
+    }
   }
+
+  /** The policy filter lists are compared by identity: they are memoized instances (see {@link Shared}). */
+  private record ListenerKey(List<InboundPort> ports, MtlsMode workloadMode, IdentityKey policyFilters) {}
 
   public SidecarInboundBuilder(
       Workload workload, InboundPolicySource policies, List<String> trustDomains, TranslationOptions options) {
@@ -92,7 +108,35 @@ public final class SidecarInboundBuilder {
     return "inbound|" + port + "||";
   }
 
+  /**
+   * The {@code virtualInbound} listener; the same instance for every workload of this translation with the same ports,
+   * workload-level mode and policy filters.
+   */
   public Listener listener(List<InboundPort> ports, MtlsMode workloadMode) {
+    List<Object> filters = new ArrayList<>();
+    for (InboundPort p : ports) {
+      boolean http = p.protocol().isHttp();
+      boolean auto = p.protocol() == PortProtocol.AUTO;
+      // Exactly the lists portChains puts on this port's chains: HTTP chains for HTTP and AUTO, TCP for the rest.
+      filters.add(http || auto ? policyHttpFilters(p.port()) : List.of());
+      filters.add(http ? List.of() : policyNetworkFilters(p.port()));
+    }
+    filters.add(policyNetworkFilters(0)); // the passthrough chains
+    return shared.listeners.computeIfAbsent(
+        new ListenerKey(List.copyOf(ports), workloadMode, new IdentityKey(filters)),
+        k -> buildListener(ports, workloadMode));
+  }
+
+  private List<io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter>
+      policyHttpFilters(int port) {
+    return httpFilters.computeIfAbsent(port, p -> policies.httpFilters(workload, ProxyKind.SIDECAR, p));
+  }
+
+  private List<Filter> policyNetworkFilters(int port) {
+    return policyNetwork.computeIfAbsent(port, p -> policies.networkFilters(workload, ProxyKind.SIDECAR, p));
+  }
+
+  private Listener buildListener(List<InboundPort> ports, MtlsMode workloadMode) {
     Listener.Builder l = Listener.newBuilder()
         .setName(LISTENER_NAME)
         .setAddress(EnvoyFilters.address("0.0.0.0", PORT))
@@ -214,7 +258,7 @@ public final class SidecarInboundBuilder {
         .setCodecType(HttpConnectionManager.CodecType.AUTO)
         .setRouteConfig(shared.routes.computeIfAbsent(port, p -> inboundRoute(p, cluster)))
         .addAllHttpFilters(EnvoyFilters.withRouter(
-            httpFilters.computeIfAbsent(port, p -> policies.httpFilters(workload, ProxyKind.SIDECAR, p))))
+            policyHttpFilters(port)))
         .setForwardClientCertDetails(HttpConnectionManager.ForwardClientCertDetails.APPEND_FORWARD)
         .setSetCurrentClientCertDetails(HttpConnectionManager.SetCurrentClientCertDetails.newBuilder()
             .setSubject(BoolValue.of(true))
@@ -230,7 +274,7 @@ public final class SidecarInboundBuilder {
   private FilterChain tcpChain(int port, String variant, FilterChainMatch m, boolean mtls, String cluster) {
     // The same per port (the cluster follows from the port: inbound|<port>|| or the passthrough cluster).
     List<Filter> filters = networkFilters.computeIfAbsent(port, p -> {
-      List<Filter> f = new ArrayList<>(policies.networkFilters(workload, ProxyKind.SIDECAR, p));
+      List<Filter> f = new ArrayList<>(policyNetworkFilters(p));
       f.add(EnvoyFilters.tcpProxy(cluster, cluster));
       return f;
     });
@@ -285,14 +329,17 @@ public final class SidecarInboundBuilder {
     return c.build();
   }
 
+  private static final Cluster INBOUND_PASSTHROUGH = Cluster.newBuilder()
+      .setName(PASSTHROUGH_CLUSTER)
+      .setType(Cluster.DiscoveryType.ORIGINAL_DST)
+      .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+      .setConnectTimeout(EnvoyFilters.seconds(10))
+      .setUpstreamBindConfig(BindConfig.newBuilder()
+          .setSourceAddress(SocketAddress.newBuilder().setAddress(INBOUND_BIND_ADDRESS).setPortValue(0)))
+      .build();
+
+  /** One immutable instance: every sidecar gets the same, serialized once. */
   public static Cluster inboundPassthroughCluster() {
-    return Cluster.newBuilder()
-        .setName(PASSTHROUGH_CLUSTER)
-        .setType(Cluster.DiscoveryType.ORIGINAL_DST)
-        .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
-        .setConnectTimeout(EnvoyFilters.seconds(10))
-        .setUpstreamBindConfig(BindConfig.newBuilder()
-            .setSourceAddress(SocketAddress.newBuilder().setAddress(INBOUND_BIND_ADDRESS).setPortValue(0)))
-        .build();
+    return INBOUND_PASSTHROUGH;
   }
 }

@@ -35,6 +35,32 @@ class MeshTranslationTest {
   }
 
   @Test
+  void labelSetsUnderTheSamePoliciesShareOneListenerAndOneResourceSet() {
+    MeshSnapshot s = TranslationBenchmark.mesh(1, 0);
+    ProxyIdentity svc60 = sidecar(pod(s, "ns-3", "svc-60-0"));
+    ProxyIdentity svc61 = sidecar(pod(s, "ns-3", "svc-61-0"));
+    // No policy selects either label set: same ports, same mode, same (empty) filters, so one inbound listener.
+    SnapshotTranslator none = new SnapshotTranslator(TranslationOptions.defaults(), x -> InboundPolicySource.NONE);
+    ProxyResources a = none.generate(s, svc60);
+    assertThat(none.generate(s, svc61)).isSameAs(a);
+    assertThat(none.generate(s, sidecar(pod(s, "ns-5", "svc-100-0")))).isNotSameAs(a); // other routes
+    // What they share is exactly what each label set gets when translated alone.
+    assertSameBytes(a, new SnapshotTranslator(TranslationOptions.defaults(), x -> InboundPolicySource.NONE)
+        .generate(s, svc61));
+
+    // Each service's own AuthorizationPolicies select its pods: the listeners differ, the inbound clusters are shared.
+    SnapshotTranslator real = new SnapshotTranslator(TranslationOptions.defaults(),
+        AuthorizationFilters.forMesh(TranslationOptions.defaults()));
+    ProxyResources p60 = real.generate(s, svc60);
+    ProxyResources p61 = real.generate(s, svc61);
+    assertThat(p61).isNotSameAs(p60);
+    assertThat(p61.of(ProxyResources.LISTENER).get("virtualInbound"))
+        .isNotEqualTo(p60.of(ProxyResources.LISTENER).get("virtualInbound"));
+    assertThat(p61.of(ProxyResources.CLUSTER).get("inbound|8080||"))
+        .isSameAs(p60.of(ProxyResources.CLUSTER).get("inbound|8080||"));
+  }
+
+  @Test
   void changedNamespacePolicyRetranslatesOnlyThatNamespace() {
     MeshSnapshot s1 = TranslationBenchmark.mesh(1, 0);
     SnapshotTranslator t = new SnapshotTranslator(TranslationOptions.defaults(),
