@@ -182,6 +182,14 @@ public final class MeshTls {
     return TransportSocket.newBuilder().setName(TLS_SOCKET).setTypedConfig(Any.pack(context)).build();
   }
 
+  /** {@link #tls(com.google.protobuf.Message)} of a context already serialized ({@code type}'s bytes). */
+  static TransportSocket tls(com.google.protobuf.Descriptors.Descriptor type, com.google.protobuf.ByteString context) {
+    return TransportSocket.newBuilder()
+        .setName(TLS_SOCKET)
+        .setTypedConfig(Any.newBuilder().setTypeUrl("type.googleapis.com/" + type.getFullName()).setValue(context))
+        .build();
+  }
+
   public static TransportSocket rawBuffer() {
     return RAW_BUFFER;
   }

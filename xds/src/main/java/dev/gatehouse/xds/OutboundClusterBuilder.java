@@ -174,10 +174,32 @@ public final class OutboundClusterBuilder {
         .setLbPolicy(Cluster.LbPolicy.ROUND_ROBIN);
   }
 
+  /**
+   * ISTIO_MUTUAL to this service's port: the SNI is per cluster, the rest (certificates, ALPN, the SANs of the
+   * service's identities) is the same for every service with the same identities and protocol, so it is built and
+   * serialized once per translation ({@link #istioMutualCommon}) and the SNI appended to its bytes.
+   */
   private TransportSocket istioMutual(ServiceInfo service, ServicePort port, String subset, PortProtocol protocol) {
     List<String> ids = serviceIdentities(service);
-    UpstreamTlsContext ctx = MeshTls.sidecarIstioMutual(sni(port.port(), subset, service.fqdn()), ids,
-        protocol == PortProtocol.HTTP2);
+    com.google.protobuf.ByteString common =
+        istioMutualCommon.computeIfAbsent(List.of(ids, protocol), k -> istioMutualCommon(ids, protocol));
+    return MeshTls.tls(UpstreamTlsContext.getDescriptor(), withSni(common, sni(port.port(), subset, service.fqdn())));
+  }
+
+  /**
+   * {@code context} (an UpstreamTlsContext without SNI, serialized) with {@code sni} set. Protobuf's wire format
+   * merges concatenated messages, and sni (field 2) follows common_tls_context (field 1), the only field set in
+   * {@code context}: the bytes are exactly the deterministic serialization of the whole message (tested).
+   */
+  static com.google.protobuf.ByteString withSni(com.google.protobuf.ByteString context, String sni) {
+    return context.concat(UpstreamTlsContext.newBuilder().setSni(sni).build().toByteString());
+  }
+
+  private final java.util.Map<List<Object>, com.google.protobuf.ByteString> istioMutualCommon =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private com.google.protobuf.ByteString istioMutualCommon(List<String> ids, PortProtocol protocol) {
+    UpstreamTlsContext ctx = MeshTls.sidecarIstioMutual("", ids, protocol == PortProtocol.HTTP2);
     UpstreamTlsContext.Builder b = ctx.toBuilder();
     // What Istio's istio.alpn filter would write for HTTP clusters; the server picks h2 / http/1.1 from it.
     if (protocol == PortProtocol.HTTP) {
@@ -191,7 +213,7 @@ public final class OutboundClusterBuilder {
           b.getCommonTlsContextBuilder().getCombinedValidationContextBuilder().getDefaultValidationContextBuilder();
       v.addMatchTypedSubjectAltNames(MeshTls.uriPrefix("spiffe://" + snapshot.mesh().trustDomain() + "/"));
     }
-    return MeshTls.tls(b.build());
+    return ProtoBytes.deterministic(b.build());
   }
 
   /** SIMPLE / MUTUAL with user certificates: SDS {@code file-cert:}/{@code file-root:} from the agent, or credentialName. */

@@ -4,11 +4,9 @@ import com.google.common.cache.Cache;
 import com.google.common.cache.CacheBuilder;
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
-import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.Message;
+import dev.gatehouse.xds.ProtoBytes;
 import dev.gatehouse.xds.ProxyResources;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -50,20 +48,11 @@ public final class ResourceSerializer {
   }
 
   static SerializedResource serialize(String name, Message m) {
-    try {
-      ByteString.Output buf = ByteString.newOutput(m.getSerializedSize());
-      CodedOutputStream out = CodedOutputStream.newInstance(buf);
-      out.useDeterministicSerialization();
-      m.writeTo(out);
-      out.flush();
-      ByteString bytes = buf.toByteString();
-      Any any = Any.newBuilder()
-          .setTypeUrl("type.googleapis.com/" + m.getDescriptorForType().getFullName())
-          .setValue(bytes)
-          .build();
-      return new SerializedResource(name, any, ContentHash.of(bytes), m);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    ByteString bytes = ProtoBytes.deterministic(m);
+    Any any = Any.newBuilder()
+        .setTypeUrl("type.googleapis.com/" + m.getDescriptorForType().getFullName())
+        .setValue(bytes)
+        .build();
+    return new SerializedResource(name, any, ContentHash.of(bytes), m);
   }
 }

@@ -339,7 +339,9 @@ public final class XdsServerBenchmark {
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addServices(target.services()).maxInboundMessageSize(64 << 20).build().start();
     Fleet proxies = fleet(mesh);
-    Fleet.Connected connected = proxies.connect(delta, count, server.getPort());
+    // Istio's bootstrap sets set_node_on_first_message_only; SimpleCache needs the node on every request (it keys
+    // each request by it).
+    Fleet.Connected connected = proxies.connect(delta, baseline, count, server.getPort());
     long connectMs = connected.all() ? connected.connectMs() : -1;
     long cpuConnect = cpuNanos() - cpu0;
     gc();
@@ -428,7 +430,8 @@ public final class XdsServerBenchmark {
     record Convergence(boolean all, int affected, int converged, long p50, long p99, long max, long unaffectedPushed,
         long bytes, long typeBytes) {}
 
-    Connected connect(boolean delta, int count, int port) throws Exception;
+    /** {@code nodeEveryRequest}: SotW requests all carry the node, else only each stream's first (as Istio's). */
+    Connected connect(boolean delta, boolean nodeEveryRequest, int count, int port) throws Exception;
 
     /** Remembers every proxy's counters: the next change is measured from here. */
     void mark() throws Exception;
@@ -462,7 +465,7 @@ public final class XdsServerBenchmark {
     }
 
     @Override
-    public Connected connect(boolean delta, int count, int port) throws Exception {
+    public Connected connect(boolean delta, boolean nodeEveryRequest, int count, int port) throws Exception {
       long cpu0 = cpuNanos();
       for (int i = 0; i < CHANNELS; i++) {
         channels.add(NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext()
@@ -470,7 +473,7 @@ public final class XdsServerBenchmark {
       }
       long t0 = System.nanoTime();
       for (int i = 0; i < count; i++) {
-        SimProxy p = new SimProxy(i, mesh.node(i), delta);
+        SimProxy p = new SimProxy(i, mesh.node(i), delta, nodeEveryRequest);
         proxies.add(p);
         p.start(channels.get(i % CHANNELS));
       }
@@ -636,8 +639,8 @@ public final class XdsServerBenchmark {
     }
 
     @Override
-    public Connected connect(boolean delta, int count, int port) throws Exception {
-      String[] r = call("CONNECT " + delta + " " + count + " " + port);
+    public Connected connect(boolean delta, boolean nodeEveryRequest, int count, int port) throws Exception {
+      String[] r = call("CONNECT " + delta + " " + count + " " + port + " " + nodeEveryRequest);
       return new Connected(Boolean.parseBoolean(r[1]), Long.parseLong(r[2]), Long.parseLong(r[3]),
           Long.parseLong(r[4]), Long.parseLong(r[5]));
     }
@@ -702,7 +705,8 @@ public final class XdsServerBenchmark {
           case "HELLO" -> reply.println("OK");
           case "CONNECT" -> {
             count = Integer.parseInt(c[2]);
-            Fleet.Connected r = fleet.connect(Boolean.parseBoolean(c[1]), count, Integer.parseInt(c[3]));
+            Fleet.Connected r = fleet.connect(Boolean.parseBoolean(c[1]), Boolean.parseBoolean(c[4]), count,
+                Integer.parseInt(c[3]));
             reply.println("CONNECTED " + r.all() + " " + r.ready() + " " + r.connectMs() + " " + r.bytes() + " "
                 + r.proxiesCpuNanos());
           }
@@ -1078,10 +1082,14 @@ public final class XdsServerBenchmark {
     private StreamObserver<DiscoveryRequest> sotw;
     private StreamObserver<DeltaDiscoveryRequest> deltaOut;
 
-    SimProxy(int index, Node node, boolean delta) {
+    /** Whether SotW requests after a stream's first carry the node too. */
+    private final boolean nodeEveryRequest;
+
+    SimProxy(int index, Node node, boolean delta, boolean nodeEveryRequest) {
       this.index = index;
       this.node = node;
       this.delta = delta;
+      this.nodeEveryRequest = nodeEveryRequest;
     }
 
     boolean ready() {
@@ -1129,7 +1137,7 @@ public final class XdsServerBenchmark {
             public void onCompleted() {}
           });
           sotw.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(CDS).build());
-          sotw.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(LDS).build());
+          sotw.onNext(withNode(DiscoveryRequest.newBuilder().setTypeUrl(LDS)));
         }
       }
     }
@@ -1187,7 +1195,7 @@ public final class XdsServerBenchmark {
         sotw.onNext(ack(r, List.of()));
         if (!names.equals(edsNames)) {
           edsNames = names;
-          sotw.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(EDS).addAllResourceNames(names).build());
+          sotw.onNext(withNode(DiscoveryRequest.newBuilder().setTypeUrl(EDS).addAllResourceNames(names)));
         }
         return;
       }
@@ -1199,7 +1207,7 @@ public final class XdsServerBenchmark {
         sotw.onNext(ack(r, List.of()));
         if (!routes.equals(rdsNames)) {
           rdsNames = routes;
-          sotw.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(RDS).addAllResourceNames(routes).build());
+          sotw.onNext(withNode(DiscoveryRequest.newBuilder().setTypeUrl(RDS).addAllResourceNames(routes)));
         }
         return;
       }
@@ -1208,8 +1216,13 @@ public final class XdsServerBenchmark {
     }
 
     private DiscoveryRequest ack(DiscoveryResponse r, List<String> names) {
-      return DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(r.getTypeUrl()).setVersionInfo(r.getVersionInfo())
-          .setResponseNonce(r.getNonce()).addAllResourceNames(names).build();
+      return withNode(DiscoveryRequest.newBuilder().setTypeUrl(r.getTypeUrl()).setVersionInfo(r.getVersionInfo())
+          .setResponseNonce(r.getNonce()).addAllResourceNames(names));
+    }
+
+    /** A SotW request after the stream's first: with the node only when {@code nodeEveryRequest}. */
+    private DiscoveryRequest withNode(DiscoveryRequest.Builder b) {
+      return (nodeEveryRequest ? b.setNode(node) : b).build();
     }
 
     private synchronized void onDelta(DeltaDiscoveryResponse r) {

@@ -1,0 +1,30 @@
+package dev.gatehouse.xds;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.Message;
+import com.google.protobuf.UnsafeByteOperations;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/** Protobuf serialization as the xDS server versions it: deterministic (map entries sorted). */
+public final class ProtoBytes {
+  private ProtoBytes() {}
+
+  /**
+   * {@code m}'s deterministic serialization, written straight into an array of the exact size (no stream buffer, no
+   * copy); the array is wrapped, never written again.
+   */
+  public static ByteString deterministic(Message m) {
+    byte[] buf = new byte[m.getSerializedSize()];
+    CodedOutputStream out = CodedOutputStream.newInstance(buf);
+    out.useDeterministicSerialization();
+    try {
+      m.writeTo(out);
+    } catch (IOException e) { // an array target does not throw
+      throw new UncheckedIOException(e);
+    }
+    out.checkNoSpaceLeft();
+    return UnsafeByteOperations.unsafeWrap(buf);
+  }
+}
