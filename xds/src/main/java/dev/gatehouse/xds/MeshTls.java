@@ -129,15 +129,22 @@ public final class MeshTls {
 
   /** Sidecar outbound ISTIO_MUTUAL (pilot/pkg/networking/core/cluster_tls.go). */
   public static UpstreamTlsContext sidecarIstioMutual(String sni, List<String> spiffeIds, boolean h2) {
+    return sidecarIstioMutual(sni, spiffeIds, h2 ? OUTBOUND_H2_ALPN : OUTBOUND_ALPN, List.of());
+  }
+
+  /** The same with this ALPN list, and {@code moreSans} after the exact SAN matchers of {@code spiffeIds}. */
+  static UpstreamTlsContext sidecarIstioMutual(
+      String sni, List<String> spiffeIds, List<String> alpn, List<SubjectAltNameMatcher> moreSans) {
     CertificateValidationContext.Builder validation = CertificateValidationContext.newBuilder();
     spiffeIds.forEach(id -> validation.addMatchTypedSubjectAltNames(uriExact(id)));
+    validation.addAllMatchTypedSubjectAltNames(moreSans);
     return UpstreamTlsContext.newBuilder()
         .setSni(sni)
         .setCommonTlsContext(CommonTlsContext.newBuilder()
             .setTlsParams(TlsParameters.newBuilder()
                 .setTlsMinimumProtocolVersion(TlsParameters.TlsProtocol.TLSv1_2)
                 .setTlsMaximumProtocolVersion(TlsParameters.TlsProtocol.TLSv1_3))
-            .addAllAlpnProtocols(h2 ? OUTBOUND_H2_ALPN : OUTBOUND_ALPN)
+            .addAllAlpnProtocols(alpn)
             .addTlsCertificateSdsSecretConfigs(sds(WORKLOAD_CERT))
             .setCombinedValidationContext(CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
                 .setDefaultValidationContext(validation)

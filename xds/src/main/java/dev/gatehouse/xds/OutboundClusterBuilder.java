@@ -199,21 +199,17 @@ public final class OutboundClusterBuilder {
       new java.util.concurrent.ConcurrentHashMap<>();
 
   private com.google.protobuf.ByteString istioMutualCommon(List<String> ids, PortProtocol protocol) {
-    UpstreamTlsContext ctx = MeshTls.sidecarIstioMutual("", ids, protocol == PortProtocol.HTTP2);
-    UpstreamTlsContext.Builder b = ctx.toBuilder();
-    // What Istio's istio.alpn filter would write for HTTP clusters; the server picks h2 / http/1.1 from it.
-    if (protocol == PortProtocol.HTTP) {
-      b.getCommonTlsContextBuilder().clearAlpnProtocols().addAllAlpnProtocols(MeshTls.OUTBOUND_HTTP_ALPN);
-    } else if (protocol == PortProtocol.HTTP2) {
-      b.getCommonTlsContextBuilder().clearAlpnProtocols().addAllAlpnProtocols(MeshTls.OUTBOUND_H2_HTTP_ALPN);
-    }
-    if (ids.isEmpty()) {
-      // No pods yet: accept any identity of this mesh rather than any certificate the root signed for anyone.
-      CertificateValidationContext.Builder v =
-          b.getCommonTlsContextBuilder().getCombinedValidationContextBuilder().getDefaultValidationContextBuilder();
-      v.addMatchTypedSubjectAltNames(MeshTls.uriPrefix("spiffe://" + snapshot.mesh().trustDomain() + "/"));
-    }
-    return ProtoBytes.deterministic(b.build());
+    // For HTTP clusters, what Istio's istio.alpn filter would write; the server picks h2 / http/1.1 from it.
+    List<String> alpn = switch (protocol) {
+      case HTTP -> MeshTls.OUTBOUND_HTTP_ALPN;
+      case HTTP2 -> MeshTls.OUTBOUND_H2_HTTP_ALPN;
+      default -> MeshTls.OUTBOUND_ALPN;
+    };
+    // No pods yet: accept any identity of this mesh rather than any certificate the root signed for anyone.
+    List<io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher> anyOfMesh = ids.isEmpty()
+        ? List.of(MeshTls.uriPrefix("spiffe://" + snapshot.mesh().trustDomain() + "/"))
+        : List.of();
+    return ProtoBytes.deterministic(MeshTls.sidecarIstioMutual("", ids, alpn, anyOfMesh));
   }
 
   /** SIMPLE / MUTUAL with user certificates: SDS {@code file-cert:}/{@code file-root:} from the agent, or credentialName. */

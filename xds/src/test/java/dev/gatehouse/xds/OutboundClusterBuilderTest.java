@@ -53,6 +53,19 @@ class OutboundClusterBuilderTest {
       contexts.add(ctx);
     }
     assertThat(contexts.get(0).getCommonTlsContext()).isEqualTo(contexts.get(1).getCommonTlsContext());
+
+    // A service without pods: no identities yet, so any identity of this mesh (not any certificate of the root).
+    MeshSnapshot empty = s.toBuilder(3).service(new ServiceInfo(
+        dev.gatehouse.model.ResourceMeta.of("Service", "ns-3", "nobody"), "nobody.ns-3.svc.cluster.local",
+        svc61.ports(), java.util.Map.of("app", "none"), "")).build();
+    OutboundClusterBuilder e = new OutboundClusterBuilder(empty, new PeerAuthenticationResolver(empty),
+        TranslationOptions.defaults());
+    ServiceInfo nobody = empty.services().get(ObjectKey.of("ns-3", "nobody"));
+    UpstreamTlsContext none = e.sidecarCluster(nobody, nobody.ports().get(0), "", Optional.empty(), new ArrayList<>())
+        .getTransportSocketMatches(0).getTransportSocket().getTypedConfig().unpack(UpstreamTlsContext.class);
+    assertThat(none.getCommonTlsContext().getAlpnProtocolsList()).isEqualTo(MeshTls.OUTBOUND_HTTP_ALPN);
+    assertThat(none.getCommonTlsContext().getCombinedValidationContext().getDefaultValidationContext()
+        .getMatchTypedSubjectAltNamesList()).containsExactly(MeshTls.uriPrefix("spiffe://cluster.local/"));
     assertThat(contexts.get(0).getCommonTlsContext().getCombinedValidationContext().getDefaultValidationContext()
         .getMatchTypedSubjectAltNamesList()).isNotEmpty();
   }

@@ -66,11 +66,16 @@ public final class XdsServer implements AutoCloseable {
         List.of(new XdsStreamCallbacks(cache)), cache, new DefaultExecutorGroup(), new PreSerializedResources());
     XdsCallerInterceptor callers = new XdsCallerInterceptor(b.callers);
     this.services = List.of(
-        ServerInterceptors.intercept(drainable.ads(server.getAggregatedDiscoveryServiceImpl()), callers),
-        ServerInterceptors.intercept(drainable.cds(server.getClusterDiscoveryServiceImpl()), callers),
-        ServerInterceptors.intercept(drainable.eds(server.getEndpointDiscoveryServiceImpl()), callers),
-        ServerInterceptors.intercept(drainable.lds(server.getListenerDiscoveryServiceImpl()), callers),
-        ServerInterceptors.intercept(drainable.rds(server.getRouteDiscoveryServiceImpl()), callers));
+        served(drainable.ads(server.getAggregatedDiscoveryServiceImpl()), callers),
+        served(drainable.cds(server.getClusterDiscoveryServiceImpl()), callers),
+        served(drainable.eds(server.getEndpointDiscoveryServiceImpl()), callers),
+        served(drainable.lds(server.getListenerDiscoveryServiceImpl()), callers),
+        served(drainable.rds(server.getRouteDiscoveryServiceImpl()), callers));
+  }
+
+  /** A service as served: caller identity from the transport, responses written without a staging copy. */
+  private static ServerServiceDefinition served(ServerServiceDefinition service, XdsCallerInterceptor callers) {
+    return DirectResponses.of(ServerInterceptors.intercept(service, callers));
   }
 
   public static Builder builder(ProxyConfigGenerator generator) {
