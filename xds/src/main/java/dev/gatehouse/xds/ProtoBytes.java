@@ -9,7 +9,17 @@ import java.io.UncheckedIOException;
 
 /** Protobuf serialization as the xDS server versions it: deterministic (map entries sorted). */
 public final class ProtoBytes {
+  private static final java.util.Map<String, ByteString> TYPE_URLS = new java.util.concurrent.ConcurrentHashMap<>();
+
   private ProtoBytes() {}
+
+  /**
+   * {@code type.googleapis.com/<full name>} as bytes, one instance per type: an {@code Any} built with it writes the
+   * bytes as they are, where a String type URL is UTF-8 encoded again each time the {@code Any} is written.
+   */
+  public static ByteString typeUrl(com.google.protobuf.Descriptors.Descriptor type) {
+    return TYPE_URLS.computeIfAbsent(type.getFullName(), n -> ByteString.copyFromUtf8("type.googleapis.com/" + n));
+  }
 
   /**
    * {@code m}'s deterministic serialization, written straight into an array of the exact size (no stream buffer, no

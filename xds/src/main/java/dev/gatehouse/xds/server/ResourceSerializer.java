@@ -19,7 +19,6 @@ import java.util.concurrent.ExecutionException;
  * Serialization is deterministic (map fields sorted) so that the content hash is a stable version. Thread-safe.
  */
 public final class ResourceSerializer {
-  private static final Map<String, ByteString> TYPE_URLS = new java.util.concurrent.ConcurrentHashMap<>();
   private final Cache<Message, SerializedResource> messages = CacheBuilder.newBuilder().weakKeys().build();
   private final Cache<ProxyResources, ProxyConfig> configs = CacheBuilder.newBuilder().weakKeys().build();
 
@@ -50,12 +49,7 @@ public final class ResourceSerializer {
 
   static SerializedResource serialize(String name, Message m) {
     ByteString bytes = ProtoBytes.deterministic(m);
-    // The type URL as bytes: a String field is UTF-8 encoded again each time the Any is written to a stream.
-    Any any = Any.newBuilder()
-        .setTypeUrlBytes(TYPE_URLS.computeIfAbsent(m.getDescriptorForType().getFullName(),
-            n -> ByteString.copyFromUtf8("type.googleapis.com/" + n)))
-        .setValue(bytes)
-        .build();
+    Any any = Any.newBuilder().setTypeUrlBytes(ProtoBytes.typeUrl(m.getDescriptorForType())).setValue(bytes).build();
     return new SerializedResource(name, any, ContentHash.of(bytes), m);
   }
 }

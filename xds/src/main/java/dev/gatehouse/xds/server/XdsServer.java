@@ -73,7 +73,7 @@ public final class XdsServer implements AutoCloseable {
         served(drainable.rds(server.getRouteDiscoveryServiceImpl()), callers));
   }
 
-  /** A service as served: caller identity from the transport, responses written without a staging copy. */
+  /** A service as served: caller identity from the transport, responses written through a small buffer. */
   private static ServerServiceDefinition served(ServerServiceDefinition service, XdsCallerInterceptor callers) {
     return DirectResponses.of(ServerInterceptors.intercept(service, callers));
   }

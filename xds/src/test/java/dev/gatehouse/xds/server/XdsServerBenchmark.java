@@ -1356,75 +1356,55 @@ public final class XdsServerBenchmark {
     private WireScan() {}
 
     static String edsServiceName(com.google.protobuf.ByteString cluster) {
-      String name = "";
-      String service = "";
       int type = Cluster.DiscoveryType.STATIC_VALUE; // the default; also when cluster_type (38) is set instead
       for (Field f : fields(cluster)) {
-        if (f.number == 1) {
-          name = f.bytes.toStringUtf8();
-        } else if (f.number == 2) {
+        if (f.number == 2 && f.bytes == null) {
           type = (int) f.varint;
-        } else if (f.number == 3 && f.bytes != null) {
-          for (Field e : fields(f.bytes)) {
-            if (e.number == 2 && e.bytes != null) {
-              service = e.bytes.toStringUtf8();
-            }
-          }
         }
       }
       if (type != Cluster.DiscoveryType.EDS_VALUE) {
         return null;
       }
-      return service.isEmpty() ? name : service;
+      String service = string(values(values(cluster, 3), 2));
+      return service.isEmpty() ? string(values(List.of(cluster), 1)) : service;
     }
 
     static List<String> routeNames(com.google.protobuf.ByteString listener) {
+      // filter_chains.filters.typed_config, then api_listener.api_listener
+      List<com.google.protobuf.ByteString> configs = values(values(values(listener, 3), 3), 4);
+      configs.addAll(values(values(listener, 19), 1));
       List<String> out = new ArrayList<>();
-      for (Field f : fields(listener)) {
-        if (f.number == 3 && f.bytes != null) { // filter chain
-          for (Field filter : fields(f.bytes)) {
-            if (filter.number == 3 && filter.bytes != null) {
-              for (Field config : fields(filter.bytes)) {
-                if (config.number == 4 && config.bytes != null) {
-                  hcmRoute(config.bytes, out);
-                }
-              }
-            }
-          }
-        } else if (f.number == 19 && f.bytes != null) { // api_listener
-          for (Field api : fields(f.bytes)) {
-            if (api.number == 1 && api.bytes != null) {
-              hcmRoute(api.bytes, out);
-            }
+      for (com.google.protobuf.ByteString any : configs) {
+        if (string(values(List.of(any), 1)).equals(HCM_TYPE)) {
+          for (com.google.protobuf.ByteString name : values(values(values(List.of(any), 2), 3), 2)) {
+            out.add(name.toStringUtf8());
           }
         }
       }
       return out;
     }
 
-    /** The route_config_name of an Any holding an HttpConnectionManager with rds, if any. */
-    private static void hcmRoute(com.google.protobuf.ByteString any, List<String> out) {
-      String typeUrl = "";
-      com.google.protobuf.ByteString value = null;
-      for (Field f : fields(any)) {
-        if (f.number == 1 && f.bytes != null) {
-          typeUrl = f.bytes.toStringUtf8();
-        } else if (f.number == 2 && f.bytes != null) {
-          value = f.bytes;
-        }
-      }
-      if (!typeUrl.equals(HCM_TYPE) || value == null) {
-        return;
-      }
-      for (Field f : fields(value)) {
-        if (f.number == 3 && f.bytes != null) {
-          for (Field r : fields(f.bytes)) {
-            if (r.number == 2 && r.bytes != null) {
-              out.add(r.bytes.toStringUtf8());
-            }
+    private static List<com.google.protobuf.ByteString> values(com.google.protobuf.ByteString message, int number) {
+      return values(List.of(message), number);
+    }
+
+    /** The length-delimited values of field {@code number} in each of {@code messages}, in order. */
+    private static List<com.google.protobuf.ByteString> values(
+        List<com.google.protobuf.ByteString> messages, int number) {
+      List<com.google.protobuf.ByteString> out = new ArrayList<>();
+      for (com.google.protobuf.ByteString m : messages) {
+        for (Field f : fields(m)) {
+          if (f.number == number && f.bytes != null) {
+            out.add(f.bytes);
           }
         }
       }
+      return out;
+    }
+
+    /** The last value, as protobuf reads a repeated occurrence of a singular field; empty when there is none. */
+    private static String string(List<com.google.protobuf.ByteString> values) {
+      return values.isEmpty() ? "" : values.get(values.size() - 1).toStringUtf8();
     }
 
     /** One top-level field: its number and either its varint or its length-delimited bytes (a view, not a copy). */
