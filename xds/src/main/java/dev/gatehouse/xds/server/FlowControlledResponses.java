@@ -38,11 +38,12 @@ final class FlowControlledResponses<T extends Message> extends ServerCallStreamO
   private final Map<String, T> pending = new LinkedHashMap<>();
   private Runnable onCancel;
   private Runnable onReady;
-  private boolean closed;
+  /** Volatile so that the once-a-second stall sweep can skip idle and closed streams without taking the monitor. */
+  private volatile boolean closed;
   private boolean waitingForBudget;
   private long granted;
-  /** Bytes of this stream held against the budget (handed to gRPC while it was not ready since). */
-  private long held;
+  /** Bytes of this stream held against the budget (handed to gRPC while it was not ready since); volatile as closed. */
+  private volatile long held;
   private long heldSinceNanos;
   /** Bytes written off the budget because the peer stopped reading. */
   private long stalled;
@@ -197,11 +198,16 @@ final class FlowControlledResponses<T extends Message> extends ServerCallStreamO
   }
 
   /** Writes this stream's held bytes off the budget when it has not been ready for {@code stallNanos}. */
-  synchronized void writeOffIfStalled(long stallNanos) {
-    if (held > 0 && !closed && System.nanoTime() - heldSinceNanos >= stallNanos && !out.isReady()) {
-      stalled += held;
-      stalledTotal.addAndGet(held);
-      releaseHeld();
+  void writeOffIfStalled(long stallNanos) {
+    if (held == 0) {
+      return;
+    }
+    synchronized (this) {
+      if (held > 0 && !closed && System.nanoTime() - heldSinceNanos >= stallNanos && !out.isReady()) {
+        stalled += held;
+        stalledTotal.addAndGet(held);
+        releaseHeld();
+      }
     }
   }
 
@@ -209,7 +215,7 @@ final class FlowControlledResponses<T extends Message> extends ServerCallStreamO
     return pending.size();
   }
 
-  synchronized boolean isClosed() {
+  boolean isClosed() {
     return closed;
   }
 

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -361,7 +362,8 @@ final class ProxyStream {
     // What the proxy holds: java-control-plane's trackedResources (ACKed on this stream), else its initial versions.
     Map<String, String> tracked = w.trackedResources();
     Map<String, String> initial = ts.initial;
-    Map<String, VersionedResource<?>> send = new TreeMap<>();
+    // Insertion-ordered: both loops below visit names in sorted order, so responses list resources sorted.
+    Map<String, VersionedResource<?>> send = new LinkedHashMap<>();
     List<String> removed = new ArrayList<>();
     if (w.isWildcard()) {
       for (SerializedResource r : tr.resources().values()) {

@@ -62,7 +62,7 @@ public final class XdsServer implements AutoCloseable {
     this.cache = new ProxyConfigCache(
         b.generator, b.initial, b.nackBackoff, scheduler, b.events, b.clock, initialConfigs);
     this.coordinator = new XdsPushCoordinator(cache, b.pushThrottle);
-    V3DiscoveryServer server = new V3DiscoveryServer(
+    V3DiscoveryServer server = new CachedDeltaResources(
         List.of(new XdsStreamCallbacks(cache)), cache, new DefaultExecutorGroup(), new PreSerializedResources());
     XdsCallerInterceptor callers = new XdsCallerInterceptor(b.callers);
     this.services = List.of(
