@@ -368,7 +368,7 @@ final class ProxyStream {
     if (w.isWildcard()) {
       for (SerializedResource r : tr.resources().values()) {
         if (!r.version().equals(held(tracked, initial, r.name()))) {
-          send.put(r.name(), VersionedResource.create(r.any(), r.version()));
+          send.put(r.name(), VersionedResource.create(r.delta(), r.version()));
         }
       }
       for (String name : tracked.keySet()) {
@@ -389,7 +389,7 @@ final class ProxyStream {
         SerializedResource r = tr.resources().get(name);
         String held = held(tracked, initial, name);
         if (r != null && !r.version().equals(held)) {
-          send.put(name, VersionedResource.create(r.any(), r.version()));
+          send.put(name, VersionedResource.create(r.delta(), r.version()));
         } else if (r == null && held != null) {
           removed.add(name);
         }

@@ -7,7 +7,6 @@ import dev.gatehouse.model.Workload;
 import dev.gatehouse.xds.ProxyConfigGenerator;
 import dev.gatehouse.xds.ProxyIdentity;
 import dev.gatehouse.xds.ProxyKind;
-import io.envoyproxy.controlplane.server.DefaultExecutorGroup;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
@@ -62,8 +61,7 @@ public final class XdsServer implements AutoCloseable {
     this.cache = new ProxyConfigCache(
         b.generator, b.initial, b.nackBackoff, scheduler, b.events, b.clock, initialConfigs);
     this.coordinator = new XdsPushCoordinator(cache, b.pushThrottle);
-    V3DiscoveryServer server = new CachedDeltaResources(
-        List.of(new XdsStreamCallbacks(cache)), cache, new DefaultExecutorGroup(), new PreSerializedResources());
+    V3DiscoveryServer server = new PreSerializedResources.Server(List.of(new XdsStreamCallbacks(cache)), cache);
     XdsCallerInterceptor callers = new XdsCallerInterceptor(b.callers);
     this.services = List.of(
         served(drainable.ads(server.getAggregatedDiscoveryServiceImpl()), callers),
