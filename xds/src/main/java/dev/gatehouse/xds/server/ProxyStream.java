@@ -323,10 +323,7 @@ final class ProxyStream {
     String version;
     java.util.Collection<String> sentNames;
     if (names.isEmpty() || names.contains("*")) {
-      resources = new ArrayList<>(tr.resources().size());
-      for (SerializedResource r : tr.resources().values()) {
-        resources.add(r.any());
-      }
+      resources = tr.allPacked();
       version = tr.version();
       sentNames = tr.resources().keySet();
     } else {
@@ -363,9 +360,13 @@ final class ProxyStream {
     Map<String, String> tracked = w.trackedResources();
     Map<String, String> initial = ts.initial;
     // Insertion-ordered: both loops below visit names in sorted order, so responses list resources sorted.
-    Map<String, VersionedResource<?>> send = new LinkedHashMap<>();
+    Map<String, VersionedResource<?>> send;
     List<String> removed = new ArrayList<>();
-    if (w.isWildcard()) {
+    if (tracked.isEmpty() && initial.isEmpty() && (w.isWildcard() || asksForAll(w.pendingResources(), tr))) {
+      // Holds nothing and wants everything there is (a first connect): the shared whole-type answer.
+      send = tr.allVersioned();
+    } else if (w.isWildcard()) {
+      send = new LinkedHashMap<>();
       for (SerializedResource r : tr.resources().values()) {
         if (!r.version().equals(held(tracked, initial, r.name()))) {
           send.put(r.name(), VersionedResource.create(r.delta(), r.version()));
@@ -382,6 +383,7 @@ final class ProxyStream {
         }
       }
     } else {
+      send = new LinkedHashMap<>();
       // The subscription is java-control-plane's (it applies subscribes and unsubscribes).
       Set<String> subscribed = new TreeSet<>(tracked.keySet());
       subscribed.addAll(w.pendingResources());
@@ -412,6 +414,19 @@ final class ProxyStream {
     } catch (WatchCancelledException e) {
       ts.inflightChangeStartNanos = 0;
     }
+  }
+
+  /** True when the subscription names exactly the type's resources (as a first EDS request names CDS's clusters). */
+  private static boolean asksForAll(Set<String> subscribed, TypeResources tr) {
+    if (subscribed.size() != tr.resources().size()) {
+      return false;
+    }
+    for (String name : tr.resources().keySet()) {
+      if (!subscribed.contains(name)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static String held(Map<String, String> tracked, Map<String, String> initial, String name) {

@@ -1,7 +1,9 @@
 package dev.gatehouse.xds.server;
 
 import com.google.protobuf.Any;
+import io.envoyproxy.controlplane.cache.VersionedResource;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
@@ -13,7 +15,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * is added, removed or changed. Immutable.
  */
 public record TypeResources(
-    String typeUrl, SortedMap<String, SerializedResource> resources, String version, Map<List<String>, Named> named) {
+    String typeUrl,
+    SortedMap<String, SerializedResource> resources,
+    String version,
+    Map<List<String>, Named> named,
+    Whole whole) {
 
   /** What a state-of-the-world request naming {@code names} gets: those resources and a version covering them. */
   public record Named(List<Any> resources, String version) {}
@@ -24,7 +30,45 @@ public record TypeResources(
       h.add(e.getKey()).add(e.getValue().version());
     }
     return new TypeResources(typeUrl, java.util.Collections.unmodifiableSortedMap(resources),
-        resources.isEmpty() ? "empty" : h.finish(), new ConcurrentHashMap<>());
+        resources.isEmpty() ? "empty" : h.finish(), new ConcurrentHashMap<>(), new Whole());
+  }
+
+  /** Every resource, packed, in name order: a wildcard state-of-the-world answer (built once, shared). */
+  public List<Any> allPacked() {
+    List<Any> all = whole.packed;
+    if (all == null) {
+      List<Any> out = new ArrayList<>(resources.size());
+      for (SerializedResource r : resources.values()) {
+        out.add(r.any());
+      }
+      all = whole.packed = java.util.Collections.unmodifiableList(out);
+    }
+    return all;
+  }
+
+  /**
+   * Every resource with its delta wrapper and version, in name order: the delta answer to a proxy that holds nothing
+   * yet and asks for all of them (built once, shared by every such proxy).
+   */
+  public Map<String, VersionedResource<?>> allVersioned() {
+    Map<String, VersionedResource<?>> all = whole.versioned;
+    if (all == null) {
+      Map<String, VersionedResource<?>> out = new LinkedHashMap<>();
+      for (SerializedResource r : resources.values()) {
+        out.put(r.name(), VersionedResource.create(r.delta(), r.version()));
+      }
+      all = whole.versioned = java.util.Collections.unmodifiableMap(out);
+    }
+    return all;
+  }
+
+  /**
+   * The two whole-type answers, built on first use. A race builds one twice, equal; both fields are volatile so a
+   * reader sees a fully built collection.
+   */
+  static final class Whole {
+    private volatile List<Any> packed;
+    private volatile Map<String, VersionedResource<?>> versioned;
   }
 
   /**

@@ -302,6 +302,31 @@ class AdsProtocolTest {
     assertThat(c.poll(Duration.ofMillis(300))).isNull();
   }
 
+  /**
+   * A first request naming every resource of the type gets the shared whole-type answer; one naming as many names,
+   * but not the same ones, must still get only what it names (and nothing for the unknown name).
+   */
+  @Test
+  void deltaFirstRequestGetsExactlyWhatItNamesWhetherAllOrAsManyOthers() throws Exception {
+    start(Duration.ofSeconds(30), Optional.empty());
+    String a = "outbound|8080||a.shop.svc.cluster.local";
+    String b = "outbound|8081||b.shop.svc.cluster.local";
+    RawAdsClient all = RawAdsClient.delta(channel);
+    all.deltaRequest(DeltaDiscoveryRequest.newBuilder().setNode(P1).setTypeUrl(EDS)
+        .addResourceNamesSubscribe(b).addResourceNamesSubscribe(a).build());
+    DeltaDiscoveryResponse both = all.nextDelta();
+    assertThat(both.getResourcesList()).extracting(Resource::getName).containsExactly(a, b);
+    assertThat(both.getRemovedResourcesList()).isEmpty();
+
+    RawAdsClient other = RawAdsClient.delta(channel);
+    other.deltaRequest(DeltaDiscoveryRequest.newBuilder().setNode(P1).setTypeUrl(EDS)
+        .addResourceNamesSubscribe(a).addResourceNamesSubscribe("outbound|9999||nope.shop.svc.cluster.local").build());
+    DeltaDiscoveryResponse onlyA = other.nextDelta();
+    assertThat(onlyA.getResourcesList()).extracting(Resource::getName).containsExactly(a);
+    assertThat(onlyA.getRemovedResourcesList()).isEmpty();
+    assertThat(onlyA.getResources(0)).isEqualTo(both.getResources(0));
+  }
+
   @Test
   void deltaNackIsNotAnsweredWithTheSameResources() throws Exception {
     start(Duration.ofSeconds(30), Optional.empty());
