@@ -84,6 +84,8 @@ import java.util.function.Supplier;
  * {@code -Dhistogram=true} prints the live-object histogram once connected ({@code jcmd GC.class_histogram}).
  */
 public final class XdsServerBenchmark {
+  /** Standard output as the JVM started; the warm-up swaps System.out for a null stream while it runs. */
+  private static final java.io.PrintStream CONSOLE = System.out;
   private static final String CDS = ProxyResources.CLUSTER;
   private static final String EDS = ProxyResources.ENDPOINT;
   private static final String LDS = ProxyResources.LISTENER;
@@ -335,6 +337,7 @@ public final class XdsServerBenchmark {
     gc();
     long heapBefore = usedHeap();
     long cpu0 = cpuNanos();
+    long gc0 = gcPauseMillis();
     Target target = baseline ? new BaselineTarget(mesh) : new GatehouseTarget(mesh);
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addServices(target.services()).maxInboundMessageSize(64 << 20).build().start();
@@ -344,6 +347,7 @@ public final class XdsServerBenchmark {
     Fleet.Connected connected = proxies.connect(delta, baseline, count, server.getPort());
     long connectMs = connected.all() ? connected.connectMs() : -1;
     long cpuConnect = cpuNanos() - cpu0;
+    long gcConnect = gcPauseMillis() - gc0;
     gc();
     long heapConnected = usedHeap();
     String whose = SERVER_ONLY ? "server JVM" : "whole JVM, server and proxies";
@@ -352,6 +356,7 @@ public final class XdsServerBenchmark {
         connected.connectMs(), cpuConnect / 1e9, whose, SERVER_ONLY
             ? String.format(", proxies JVM %.1f s", connected.proxiesCpuNanos() / 1e9) : "",
         heapConnected >> 20, whose, heapBefore >> 20);
+    System.out.printf("  (GC pauses during the connect: %.1f s of wall time, %s)%n", gcConnect / 1e3, whose);
     if (Boolean.getBoolean("histogram")) {
       printHistogram(25);
     }
@@ -388,9 +393,9 @@ public final class XdsServerBenchmark {
     // The keys up to nacks= are the line's historical ones (compare across commits); later keys are appended.
     System.out.printf("RESULT %s connect_ms=%d policy_p50_ms=%d policy_p99_ms=%d policy_max_ms=%d heap_mib=%d "
             + "endpoint_change_kib=%d connect_cpu_s=%.1f nacks=%d endpoint_p99_ms=%d endpoint_push_ms=%d "
-            + "proxies_jvm=%s%n", name, connectMs, policy.p50(), policy.p99(), policy.max(), heapConnected >> 20,
-        endpoint.bytes() >> 10, cpuConnect / 1e9, proxies.nacks(), endpoint.p99(), pushMs,
-        SERVER_ONLY ? "own" : "shared");
+            + "proxies_jvm=%s connect_gc_pause_ms=%d%n", name, connectMs, policy.p50(), policy.p99(),
+        policy.max(), heapConnected >> 20, endpoint.bytes() >> 10, cpuConnect / 1e9, proxies.nacks(), endpoint.p99(),
+        pushMs, SERVER_ONLY ? "own" : "shared", gcConnect);
     if (CHURN_RATE > 0 && !baseline && !name.startsWith("warmup")) {
       churn(mesh, withEndpoint, target, proxies, count);
     }
@@ -607,7 +612,8 @@ public final class XdsServerBenchmark {
       Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly));
       RemoteFleet f = new RemoteFleet(p);
       f.call("HELLO");
-      System.out.printf("simulated proxies run in a second JVM (pid %d, %s); heap and CPU below are the server "
+      // To the console even when the proxies JVM starts during the warm-up, whose output is discarded.
+      CONSOLE.printf("simulated proxies run in a second JVM (pid %d, %s); heap and CPU below are the server "
           + "JVM's%n", p.pid(), String.join(" ", cmd.subList(1, cmd.indexOf("-Drole=proxies")))
               .replaceAll(" -D\\S+", ""));
       return f;
@@ -816,6 +822,15 @@ public final class XdsServerBenchmark {
 
   private static long usedHeap() {
     return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  /** Total stop-the-world collection time so far, as the collectors report it (wall milliseconds). */
+  private static long gcPauseMillis() {
+    long ms = 0;
+    for (java.lang.management.GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      ms += Math.max(0, gc.getCollectionTime());
+    }
+    return ms;
   }
 
   private static long cpuNanos() {
