@@ -40,6 +40,8 @@ class AdsProtocolTest {
   private static final String CDS = ProxyResources.CLUSTER;
   private static final String EDS = ProxyResources.ENDPOINT;
   private static final String LDS = ProxyResources.LISTENER;
+  private static final String CLUSTER_A = "outbound|8080||a.shop.svc.cluster.local";
+  private static final String CLUSTER_B = "outbound|8081||b.shop.svc.cluster.local";
   private static final Node P1 = RawAdsClient.sidecarNode("shop", "p1", "127.0.0.11", "shop-sa");
 
   private final NamespaceScopedTestGenerator generator = new NamespaceScopedTestGenerator();
@@ -152,7 +154,7 @@ class AdsProtocolTest {
 
   @Test
   void nackFollowedByAFixedTranslationConverges() throws Exception {
-    generator.brokenClusters = java.util.Set.of("outbound|8080||a.shop.svc.cluster.local");
+    generator.brokenClusters = java.util.Set.of(CLUSTER_A);
     start(Duration.ofSeconds(30), Optional.empty());
     RawAdsClient c = RawAdsClient.sotw(channel);
     c.request(P1, CDS, "", "", List.of());
@@ -173,7 +175,7 @@ class AdsProtocolTest {
   @Test
   void namedEndpointRequestsGetOnlyWhatTheyNameAndOnlyTheirChanges() throws Exception {
     start(Duration.ofSeconds(30), Optional.empty());
-    String a = "outbound|8080||a.shop.svc.cluster.local";
+    String a = CLUSTER_A;
     RawAdsClient c = RawAdsClient.sotw(channel);
     c.request(P1, EDS, "", "", List.of(a));
     DiscoveryResponse r = c.next();
@@ -201,7 +203,7 @@ class AdsProtocolTest {
         .isEqualTo("127.0.0.14");
 
     // Subscribing to one more name is answered although no content changed.
-    c.request(null, EDS, changed.getVersionInfo(), changed.getNonce(), List.of(a, "outbound|8081||b.shop.svc.cluster.local"));
+    c.request(null, EDS, changed.getVersionInfo(), changed.getNonce(), List.of(a, CLUSTER_B));
     assertThat(c.next().getResourcesCount()).isEqualTo(2);
   }
 
@@ -252,7 +254,7 @@ class AdsProtocolTest {
     c.deltaRequest(DeltaDiscoveryRequest.newBuilder().setNode(P1).setTypeUrl(CDS).build());
     DeltaDiscoveryResponse all = c.nextDelta();
     assertThat(all.getResourcesList()).extracting(Resource::getName).containsExactlyInAnyOrder(
-        "outbound|8080||a.shop.svc.cluster.local", "outbound|8081||b.shop.svc.cluster.local");
+        CLUSTER_A, CLUSTER_B);
     assertThat(all.getResources(0).getVersion()).isNotEmpty();
     c.deltaAck(all);
     assertThat(c.poll(Duration.ofMillis(300))).isNull();
@@ -272,26 +274,25 @@ class AdsProtocolTest {
         .endpointSlice(endpoints("shop", "a", 8080, "127.0.0.11")).build());
     DeltaDiscoveryResponse removed = c.nextDelta();
     assertThat(removed.getResourcesList()).isEmpty();
-    assertThat(removed.getRemovedResourcesList()).containsExactly("outbound|8081||b.shop.svc.cluster.local");
+    assertThat(removed.getRemovedResourcesList()).containsExactly(CLUSTER_B);
   }
 
   @Test
   void deltaSubscribeAndUnsubscribeNamedEndpoints() throws Exception {
     start(Duration.ofSeconds(30), Optional.empty());
-    String a = "outbound|8080||a.shop.svc.cluster.local";
-    String b = "outbound|8081||b.shop.svc.cluster.local";
     RawAdsClient c = RawAdsClient.delta(channel);
-    c.deltaRequest(DeltaDiscoveryRequest.newBuilder().setNode(P1).setTypeUrl(EDS).addResourceNamesSubscribe(a).build());
+    c.deltaRequest(
+        DeltaDiscoveryRequest.newBuilder().setNode(P1).setTypeUrl(EDS).addResourceNamesSubscribe(CLUSTER_A).build());
     DeltaDiscoveryResponse r1 = c.nextDelta();
-    assertThat(r1.getResourcesList()).extracting(Resource::getName).containsExactly(a);
+    assertThat(r1.getResourcesList()).extracting(Resource::getName).containsExactly(CLUSTER_A);
     c.deltaAck(r1);
 
-    c.deltaRequest(DeltaDiscoveryRequest.newBuilder().setTypeUrl(EDS).addResourceNamesSubscribe(b).build());
+    c.deltaRequest(DeltaDiscoveryRequest.newBuilder().setTypeUrl(EDS).addResourceNamesSubscribe(CLUSTER_B).build());
     DeltaDiscoveryResponse r2 = c.nextDelta();
-    assertThat(r2.getResourcesList()).extracting(Resource::getName).containsExactly(b);
+    assertThat(r2.getResourcesList()).extracting(Resource::getName).containsExactly(CLUSTER_B);
     c.deltaAck(r2);
 
-    c.deltaRequest(DeltaDiscoveryRequest.newBuilder().setTypeUrl(EDS).addResourceNamesUnsubscribe(a).build());
+    c.deltaRequest(DeltaDiscoveryRequest.newBuilder().setTypeUrl(EDS).addResourceNamesUnsubscribe(CLUSTER_A).build());
     assertThat(c.poll(Duration.ofMillis(200))).isNull();
     // a changes after the unsubscribe: nothing is sent.
     push(mesh(++version).namespace(namespace("shop"))
@@ -309,20 +310,19 @@ class AdsProtocolTest {
   @Test
   void deltaFirstRequestGetsExactlyWhatItNamesWhetherAllOrAsManyOthers() throws Exception {
     start(Duration.ofSeconds(30), Optional.empty());
-    String a = "outbound|8080||a.shop.svc.cluster.local";
-    String b = "outbound|8081||b.shop.svc.cluster.local";
     RawAdsClient all = RawAdsClient.delta(channel);
     all.deltaRequest(DeltaDiscoveryRequest.newBuilder().setNode(P1).setTypeUrl(EDS)
-        .addResourceNamesSubscribe(b).addResourceNamesSubscribe(a).build());
+        .addResourceNamesSubscribe(CLUSTER_B).addResourceNamesSubscribe(CLUSTER_A).build());
     DeltaDiscoveryResponse both = all.nextDelta();
-    assertThat(both.getResourcesList()).extracting(Resource::getName).containsExactly(a, b);
+    assertThat(both.getResourcesList()).extracting(Resource::getName).containsExactly(CLUSTER_A, CLUSTER_B);
     assertThat(both.getRemovedResourcesList()).isEmpty();
 
     RawAdsClient other = RawAdsClient.delta(channel);
     other.deltaRequest(DeltaDiscoveryRequest.newBuilder().setNode(P1).setTypeUrl(EDS)
-        .addResourceNamesSubscribe(a).addResourceNamesSubscribe("outbound|9999||nope.shop.svc.cluster.local").build());
+        .addResourceNamesSubscribe(CLUSTER_A)
+        .addResourceNamesSubscribe("outbound|9999||nope.shop.svc.cluster.local").build());
     DeltaDiscoveryResponse onlyA = other.nextDelta();
-    assertThat(onlyA.getResourcesList()).extracting(Resource::getName).containsExactly(a);
+    assertThat(onlyA.getResourcesList()).extracting(Resource::getName).containsExactly(CLUSTER_A);
     assertThat(onlyA.getRemovedResourcesList()).isEmpty();
     assertThat(onlyA.getResources(0)).isEqualTo(both.getResources(0));
   }
@@ -351,12 +351,12 @@ class AdsProtocolTest {
 
     ProxySyncStatus p = xds.syncStatus().get(0);
     TypeSyncStatus cds = type(p, CDS);
-    assertThat(cds.nackedResources()).containsExactly("outbound|8081||b.shop.svc.cluster.local");
+    assertThat(cds.nackedResources()).containsExactly(CLUSTER_B);
     assertThat(cds.nackCode()).isEqualTo("InvalidArgument");
     assertThat(cds.rejecting()).isTrue();
     assertThat(p.stuckOnNack()).isTrue();
     assertThat(p.lastNack().version()).isEqualTo(bad.getVersionInfo());
-    assertThat(p.lastNack().resources()).containsExactly("outbound|8081||b.shop.svc.cluster.local");
+    assertThat(p.lastNack().resources()).containsExactly(CLUSTER_B);
     assertThat(xds.rejectingStreams(CDS)).isEqualTo(1);
     assertThat(xds.rejectingStreams(LDS)).isZero();
     assertThat(xds.stuckOnNack(10).count()).isEqualTo(1);
@@ -382,7 +382,7 @@ class AdsProtocolTest {
     assertThat(c.poll(Duration.ofMillis(300))).isNull();
     TypeSyncStatus cds = type(xds.syncStatus().get(0), CDS);
     assertThat(cds.nackedResources())
-        .containsExactly("outbound|8080||a.shop.svc.cluster.local", "outbound|8081||b.shop.svc.cluster.local");
+        .containsExactly(CLUSTER_A, CLUSTER_B);
     assertThat(cds.rejecting()).isTrue();
   }
 
