@@ -193,7 +193,7 @@ public final class MeshTls {
   static TransportSocket tls(com.google.protobuf.Descriptors.Descriptor type, com.google.protobuf.ByteString context) {
     return TransportSocket.newBuilder()
         .setName(TLS_SOCKET)
-        .setTypedConfig(Any.newBuilder().setTypeUrlBytes(ProtoBytes.typeUrl(type)).setValue(context))
+        .setTypedConfig(ProtoBytes.any(type, context))
         .build();
   }
 

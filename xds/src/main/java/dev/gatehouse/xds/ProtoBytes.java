@@ -21,6 +21,11 @@ public final class ProtoBytes {
     return TYPE_URLS.computeIfAbsent(type.getFullName(), n -> ByteString.copyFromUtf8("type.googleapis.com/" + n));
   }
 
+  /** An {@code Any} of {@code type} holding {@code value} (already serialized), with the shared type-URL bytes. */
+  public static com.google.protobuf.Any any(com.google.protobuf.Descriptors.Descriptor type, ByteString value) {
+    return com.google.protobuf.Any.newBuilder().setTypeUrlBytes(typeUrl(type)).setValue(value).build();
+  }
+
   /**
    * {@code m}'s deterministic serialization, written straight into an array of the exact size (no stream buffer, no
    * copy); the array is wrapped, never written again.

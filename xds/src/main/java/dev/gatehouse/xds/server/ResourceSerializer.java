@@ -49,7 +49,7 @@ public final class ResourceSerializer {
 
   static SerializedResource serialize(String name, Message m) {
     ByteString bytes = ProtoBytes.deterministic(m);
-    Any any = Any.newBuilder().setTypeUrlBytes(ProtoBytes.typeUrl(m.getDescriptorForType())).setValue(bytes).build();
+    Any any = ProtoBytes.any(m.getDescriptorForType(), bytes);
     return new SerializedResource(name, any, ContentHash.of(bytes), m);
   }
 }

@@ -1366,7 +1366,8 @@ public final class XdsServerBenchmark {
    * translator's output before every run.
    */
   static final class WireScan {
-    private static final String HCM_TYPE = "type.googleapis.com/" + HttpConnectionManager.getDescriptor().getFullName();
+    private static final String HCM_TYPE =
+        dev.gatehouse.xds.ProtoBytes.typeUrl(HttpConnectionManager.getDescriptor()).toStringUtf8();
 
     private WireScan() {}
 
