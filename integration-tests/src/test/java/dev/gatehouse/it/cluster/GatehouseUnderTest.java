@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ApplicationListener;
 import org.springframework.context.ConfigurableApplicationContext;
 
 /**
@@ -71,7 +72,9 @@ public final class GatehouseUnderTest implements AutoCloseable {
     List<String> args = new ArrayList<>();
     props.forEach((k, v) -> args.add("--" + k + "=" + v));
     ConfigurableApplicationContext context =
-        new SpringApplicationBuilder(GatehouseApplication.class).run(args.toArray(String[]::new));
+        new SpringApplicationBuilder(GatehouseApplication.class)
+            .listeners(SerialLoggingInitialization.listeners().toArray(ApplicationListener[]::new))
+            .run(args.toArray(String[]::new));
     GatehouseUnderTest gatehouse = new GatehouseUnderTest(context, http, secure, plaintext, cluster);
     gatehouse.awaitReady(Duration.ofSeconds(60));
     return gatehouse;
