@@ -418,15 +418,7 @@ final class ProxyStream {
 
   /** True when the subscription names exactly the type's resources (as a first EDS request names CDS's clusters). */
   private static boolean asksForAll(Set<String> subscribed, TypeResources tr) {
-    if (subscribed.size() != tr.resources().size()) {
-      return false;
-    }
-    for (String name : tr.resources().keySet()) {
-      if (!subscribed.contains(name)) {
-        return false;
-      }
-    }
-    return true;
+    return subscribed.size() == tr.resources().size() && subscribed.containsAll(tr.resources().keySet());
   }
 
   private static String held(Map<String, String> tracked, Map<String, String> initial, String name) {

@@ -175,13 +175,12 @@ class AdsProtocolTest {
   @Test
   void namedEndpointRequestsGetOnlyWhatTheyNameAndOnlyTheirChanges() throws Exception {
     start(Duration.ofSeconds(30), Optional.empty());
-    String a = CLUSTER_A;
     RawAdsClient c = RawAdsClient.sotw(channel);
-    c.request(P1, EDS, "", "", List.of(a));
+    c.request(P1, EDS, "", "", List.of(CLUSTER_A));
     DiscoveryResponse r = c.next();
     assertThat(r.getResourcesCount()).isEqualTo(1);
-    assertThat(r.getResources(0).unpack(ClusterLoadAssignment.class).getClusterName()).isEqualTo(a);
-    c.ack(r, List.of(a));
+    assertThat(r.getResources(0).unpack(ClusterLoadAssignment.class).getClusterName()).isEqualTo(CLUSTER_A);
+    c.ack(r, List.of(CLUSTER_A));
 
     // b's endpoints change: nothing for a subscriber of a only.
     push(mesh(++version).namespace(namespace("shop"))
@@ -203,7 +202,7 @@ class AdsProtocolTest {
         .isEqualTo("127.0.0.14");
 
     // Subscribing to one more name is answered although no content changed.
-    c.request(null, EDS, changed.getVersionInfo(), changed.getNonce(), List.of(a, CLUSTER_B));
+    c.request(null, EDS, changed.getVersionInfo(), changed.getNonce(), List.of(CLUSTER_A, CLUSTER_B));
     assertThat(c.next().getResourcesCount()).isEqualTo(2);
   }
 

@@ -1382,7 +1382,7 @@ public final class XdsServerBenchmark {
         return null;
       }
       String service = string(values(values(cluster, 3), 2));
-      return service.isEmpty() ? string(values(List.of(cluster), 1)) : service;
+      return service.isEmpty() ? string(values(cluster, 1)) : service;
     }
 
     static List<String> routeNames(com.google.protobuf.ByteString listener) {
@@ -1391,8 +1391,8 @@ public final class XdsServerBenchmark {
       configs.addAll(values(values(listener, 19), 1));
       List<String> out = new ArrayList<>();
       for (com.google.protobuf.ByteString any : configs) {
-        if (string(values(List.of(any), 1)).equals(HCM_TYPE)) {
-          for (com.google.protobuf.ByteString name : values(values(values(List.of(any), 2), 3), 2)) {
+        if (string(values(any, 1)).equals(HCM_TYPE)) {
+          for (com.google.protobuf.ByteString name : values(values(values(any, 2), 3), 2)) {
             out.add(name.toStringUtf8());
           }
         }
